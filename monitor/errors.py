@@ -1,0 +1,32 @@
+"""Errors of the monitor package: everything that touches the world.
+
+The tree::
+
+    MonitorError             anything the monitor reports to its user
+    ├── InputError           a file or argument the user gave is not what was expected
+    │   └── ConfigError      the configuration file is invalid
+    └── StorageError         the store could not be opened, migrated, read or written
+
+Errors raised by the credit engine (``sla.SLAError``) are reported the same way by the CLI: one
+line naming the input and the field, and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "InputError", "MonitorError", "StorageError"]
+
+
+class MonitorError(Exception):
+    """Base of every error the monitor reports to its user."""
+
+
+class InputError(MonitorError):
+    """An input file or argument is malformed; the message names the file and the field."""
+
+
+class ConfigError(InputError):
+    """The configuration file is invalid."""
+
+
+class StorageError(MonitorError):
+    """The store failed; the message says which store and what it was doing."""

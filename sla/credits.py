@@ -1,0 +1,241 @@
+"""The credit rules of CONTRACT.md: measured downtime to minute-rounded, capped daily credits.
+
+For each local day of the period (C1, C2, C7), in this order:
+
+1. *Unavailable* time is the union of outages (C1, C3), with gaps added under
+   ``gap_policy: down``; overlapping or touching outages merge.
+2. *Excluded* time is the part of it covered by exclusions the contract accepts (C5, C6):
+   ``force_majeure``, ``customer`` and ``third_party`` fully; ``maintenance`` only when announced
+   at least ``maintenance_notice_hours`` before its start, and then only its first
+   ``maintenance_max_minutes``.
+3. *Creditable* time is unavailable minus excluded, rounded up to whole minutes (C1) by the
+   contract's rounding.
+4. The credit is ``min(fee, minutes x fee x multiplier / minutes_in_day)``, exact, rounded once
+   to minor units half up; it never carries into the next day (C1, C2).
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from .calendar import day_span, days_in_month, iter_days
+from .contract import Contract, Exclusion, ExclusionReason, GapPolicy, Period, Rounding
+from .errors import ContractError
+from .intervals import Interval, IntervalSet, intersect, normalize, subtract, total, union
+from .money import round_half_up
+
+__all__ = [
+    "CLAUSES",
+    "CreditResult",
+    "DayCredit",
+    "FeeSource",
+    "applied_exclusion",
+    "compute_credits",
+    "creditable_minutes",
+]
+
+#: Which clause of CONTRACT.md each figure of a day's result comes from.
+CLAUSES: Mapping[str, str] = {
+    "date": "C1, C2, C7: computed and capped per local calendar day, nothing carried over",
+    "minutes_in_day": "C1: the day's length in its time zone (1380, 1440 or 1500 minutes)",
+    "fee": "C7: the day's actual charge, else the daily fee, else the monthly fee / days",
+    "unavailable_seconds": "C1, C3: whole-service downtime (gaps too, with gap_policy down)",
+    "excluded_seconds": "C5, C6: unavailable time covered by an accepted exclusion",
+    "credited_minutes": "C1: creditable time rounded up to whole minutes",
+    "credit": "C1, C2: minutes x fee x multiplier / minutes_in_day, capped at the day's fee",
+    "capped": "C2: the uncapped amount exceeded the day's fee",
+}
+
+_MINUTE_US = 60_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+
+
+class FeeSource(enum.StrEnum):
+    """Where a day's fee came from (C7 first, then the contract's standing fees)."""
+
+    FEES = "fees"
+    DAILY_FEE = "daily_fee"
+    MONTHLY_FEE = "monthly_fee"
+
+
+@dataclass(frozen=True, slots=True)
+class DayCredit:
+    """One local day's result; the first eight fields are CONTRACT.md's output."""
+
+    date: date
+    minutes_in_day: Fraction
+    fee: Decimal
+    unavailable: timedelta
+    excluded: timedelta
+    credited_minutes: int
+    credit: Decimal
+    capped: bool
+    fee_source: FeeSource
+    uncapped_credit: Fraction
+    creditable: IntervalSet
+
+
+@dataclass(frozen=True, slots=True)
+class CreditResult:
+    """Every day of the period, in order, and their total."""
+
+    currency: str
+    minor_units: int
+    days: tuple[DayCredit, ...]
+
+    @property
+    def total_credit(self) -> Decimal:
+        """Sum of the rounded daily credits (CONTRACT.md: "the period total")."""
+        return sum((d.credit for d in self.days), Decimal(0).scaleb(-self.minor_units))
+
+
+def applied_exclusion(contract: Contract, exclusion: Exclusion) -> Interval | None:
+    """The part of an exclusion that the contract accepts, or None when it accepts none.
+
+    Maintenance counts only when announced ``maintenance_notice_hours`` ahead, and then only for
+    its first ``maintenance_max_minutes`` (C6's "reasonable period"); the other reasons count in
+    full (C5).
+    """
+    span = exclusion.span
+    if exclusion.reason is not ExclusionReason.MAINTENANCE:
+        return span
+    announced = exclusion.announced_at
+    if announced is None or span.start - announced < contract.maintenance_notice:
+        return None
+    limit = contract.maintenance_max
+    if limit is not None and span.duration > limit:
+        return Interval(span.start, span.start + limit)
+    return span
+
+
+def _micros(delta: timedelta) -> int:
+    return delta // _US
+
+
+def _clock_minutes(pieces: IntervalSet, contract: Contract) -> int:
+    """Count the local clock minutes that contain any of ``pieces``."""
+    ranges: list[tuple[int, int]] = []
+    for piece in pieces:
+        # Local minute boundaries; an offset with seconds (historic local mean time) shifts them.
+        offset = piece.start.astimezone(contract.timezone).utcoffset() or timedelta(0)
+        shift = _micros(offset) % _MINUTE_US
+        first = (_micros(piece.start - _EPOCH) + shift) // _MINUTE_US
+        last = (_micros(piece.end - _EPOCH) + shift - 1) // _MINUTE_US
+        ranges.append((first, last))
+    counted = 0
+    reach = None
+    for first, last in sorted(ranges):
+        low = first if reach is None else max(first, reach + 1)
+        if last >= low:
+            counted += last - low + 1
+        reach = last if reach is None else max(reach, last)
+    return counted
+
+
+def _ceil_minutes(delta: timedelta) -> int:
+    return -(-_micros(delta) // _MINUTE_US)
+
+
+def creditable_minutes(
+    contract: Contract, outages: IntervalSet, excluded: IntervalSet, day: Interval
+) -> tuple[int, IntervalSet]:
+    """Whole minutes credited for one day (C1), and the creditable pieces they come from.
+
+    ``outages`` are the merged unavailable intervals; ``excluded`` the accepted exclusions.
+    """
+    pieces = subtract(intersect(outages, (day,)), excluded)
+    if contract.rounding is Rounding.PER_DAY:
+        return _ceil_minutes(total(pieces)), pieces
+    if contract.rounding is Rounding.CLOCK_MINUTE:
+        return _clock_minutes(pieces, contract), pieces
+    # per_outage: each merged outage is rounded on its own, after its excluded parts are removed,
+    # so an exclusion in the middle of an outage does not create an extra rounded minute.
+    minutes = 0
+    for outage in outages:
+        minutes += _ceil_minutes(total(intersect(subtract((outage,), excluded), (day,))))
+    return minutes, pieces
+
+
+def _fee(contract: Contract, fees: Mapping[date, Decimal], day: date) -> tuple[Decimal, FeeSource]:
+    units = contract.minor_units
+    if day in fees:
+        return round_half_up(fees[day], units), FeeSource.FEES
+    if contract.daily_fee is not None:
+        return round_half_up(contract.daily_fee, units), FeeSource.DAILY_FEE
+    if contract.monthly_fee is not None:
+        monthly = Fraction(contract.monthly_fee) / days_in_month(day)
+        return round_half_up(monthly, units), FeeSource.MONTHLY_FEE
+    raise ContractError(
+        f"fees.{day.isoformat()}",
+        "no fee for this day: give it in fees, or set contract.daily_fee or contract.monthly_fee",
+    )
+
+
+def _overlapping(components: IntervalSet, ends: list[datetime], day: Interval) -> IntervalSet:
+    """The components of a normalised set that overlap ``day`` (found by bisection)."""
+    first = bisect.bisect_right(ends, day.start)
+    found: list[Interval] = []
+    for component in components[first:]:
+        if component.start >= day.end:
+            break
+        found.append(component)
+    return tuple(found)
+
+
+def compute_credits(
+    contract: Contract,
+    period: Period,
+    outages: Iterable[Interval],
+    *,
+    exclusions: Iterable[Exclusion] = (),
+    gaps: Iterable[Interval] = (),
+    fees: Mapping[date, Decimal] | None = None,
+) -> CreditResult:
+    """Apply the contract to measured outages for every local day of ``period``."""
+    fees = fees or {}
+    for day, fee in fees.items():
+        if not fee.is_finite() or fee < 0:
+            raise ContractError(
+                f"fees.{day.isoformat()}", f"expected a non-negative amount, got {fee}"
+            )
+    unavailable = (
+        union(outages, gaps) if contract.gap_policy is GapPolicy.DOWN else normalize(outages)
+    )
+    accepted = normalize(
+        span for span in (applied_exclusion(contract, e) for e in exclusions) if span is not None
+    )
+    unavailable_ends = [c.end for c in unavailable]
+    accepted_ends = [c.end for c in accepted]
+    results: list[DayCredit] = []
+    for day in iter_days(period.first, period.last):
+        span = day_span(day, contract.timezone)
+        todays = _overlapping(unavailable, unavailable_ends, span)
+        excluded_today = _overlapping(accepted, accepted_ends, span)
+        down = intersect(todays, (span,))
+        minutes, pieces = creditable_minutes(contract, todays, excluded_today, span)
+        fee, source = _fee(contract, fees, day)
+        minutes_in_day = Fraction(_micros(span.duration), _MINUTE_US)
+        uncapped = minutes * Fraction(fee) * Fraction(contract.credit_multiplier) / minutes_in_day
+        results.append(
+            DayCredit(
+                date=day,
+                minutes_in_day=minutes_in_day,
+                fee=fee,
+                unavailable=total(down),
+                excluded=total(intersect(down, excluded_today)),
+                credited_minutes=minutes,
+                credit=round_half_up(min(uncapped, Fraction(fee)), contract.minor_units),
+                capped=uncapped > fee,
+                fee_source=source,
+                uncapped_credit=uncapped,
+                creditable=pieces,
+            )
+        )
+    return CreditResult(contract.currency, contract.minor_units, tuple(results))
