@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sla import (
     Contract,
@@ -27,49 +27,9 @@ from sla import (
 )
 
 from .errors import InputError
-from .timefmt import parse_date, parse_instant
+from .fields import Amount, Day, Instant, Zone, describe_validation_error
 
-__all__ = ["Case", "describe_validation_error", "load_case", "parse_case"]
-
-
-def _instant(value: object) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError(f"expected an RFC 3339 instant string, got {value!r}")
-    return parse_instant(value)
-
-
-def _date(value: object) -> date:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a date string YYYY-MM-DD, got {value!r}")
-    return parse_date(value)
-
-
-def _amount(value: object) -> Decimal:
-    """A non-negative decimal amount, from a string or an exact JSON number."""
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise ValueError(f'expected a decimal string like "144.00", got {value!r}')
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise ValueError(f"expected a decimal number, got {value!r}") from None
-    if not amount.is_finite() or amount < 0:
-        raise ValueError(f"expected a non-negative amount, got {value!r}")
-    return amount
-
-
-def _zone(value: object) -> tzinfo:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"expected an IANA time zone name like Asia/Shanghai, got {value!r}")
-    try:
-        return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r} (expected an IANA name)") from None
-
-
-Instant = Annotated[datetime, BeforeValidator(_instant)]
-Day = Annotated[date, BeforeValidator(_date)]
-Amount = Annotated[Decimal, BeforeValidator(_amount)]
-Zone = Annotated[Any, BeforeValidator(_zone)]
+__all__ = ["Case", "ContractTerms", "load_case", "parse_case"]
 
 
 class _Model(BaseModel):
@@ -145,39 +105,6 @@ class Case:
     outages: tuple[Interval, ...]
     exclusions: tuple[Exclusion, ...]
     gaps: tuple[Interval, ...]
-
-
-def _loc(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    """One line: the first problem's field path and message, and how many more there are."""
-    problems = error.errors(include_url=False)
-    first = problems[0]
-    message = str(first["msg"]).removeprefix("Value error, ")
-    if first["type"] == "missing":
-        message = "required field is missing"
-    elif first["type"] == "extra_forbidden":
-        message = "unknown field"
-    elif first["type"] in (
-        "enum",
-        "string_pattern_mismatch",
-        "int_type",
-        "greater_than_equal",
-        "less_than_equal",
-        "int_parsing",
-        "model_type",
-        "list_type",
-        "dict_type",
-        "string_type",
-    ):
-        message = f"{message} (got {first['input']!r})"
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    return f"{_loc(tuple(first['loc'])) or 'case'}: {message}{more}"
 
 
 def _interval(span: Span, field: str) -> Interval:

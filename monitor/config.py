@@ -1,0 +1,345 @@
+"""The configuration file: YAML parsed once into frozen, validated settings.
+
+``load_settings(path)`` reads the file, substitutes ``${VAR}`` and ``${VAR:-default}`` from the
+environment, reads numbers with decimals as exact decimals, and validates. Every error is one
+:class:`ConfigError` line naming the file, the field path and what was expected.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+import socket
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from .case import ContractTerms
+from .errors import ConfigError
+from .fields import Duration, describe_validation_error
+
+__all__ = [
+    "CheckConfig",
+    "CheckRole",
+    "DnsCheck",
+    "HttpCheck",
+    "ServiceConfig",
+    "Settings",
+    "TcpCheck",
+    "load_settings",
+    "parse_settings",
+]
+
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+Name = Annotated[str, Field(pattern=_NAME)]
+
+
+class CheckRole(enum.StrEnum):
+    """Where a check looks: through the provider's load balancers, at one node, or at DNS."""
+
+    FRONTEND = "frontend"
+    NODE = "node"
+    DNS = "dns"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _Timing(_Model):
+    """How often and how patiently a check probes (DESIGN.md: confirmed down, adaptive cadence)."""
+
+    name: Name
+    interval: Duration = 10.0
+    timeout: Duration = 5.0
+    retry_interval: Duration = 2.0
+    confirm: Annotated[int, Field(ge=1, le=10)] = 2
+
+    @model_validator(mode="after")
+    def _timing_fits(self) -> Self:
+        if self.retry_interval > self.interval:
+            raise ValueError(
+                f"retry_interval ({self.retry_interval:g}s) must not exceed interval "
+                f"({self.interval:g}s)"
+            )
+        return self
+
+
+class HttpCheck(_Timing):
+    """A page, a file download (``min_bytes``) or a stream (``stream_bytes``) over HTTP(S)."""
+
+    type: Literal["http"]
+    url: str
+    method: Literal["GET", "HEAD", "POST"] = "GET"
+    expect_status: list[Annotated[int, Field(ge=100, le=599)]] | None = None
+    contains: str | None = None
+    regex: str | None = None
+    min_bytes: Annotated[int, Field(ge=1)] | None = None
+    stream_bytes: Annotated[int, Field(ge=1)] | None = None
+    max_body_bytes: Annotated[int, Field(ge=1)] = 1_048_576
+    host: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    max_latency: Duration | None = None
+    verify_tls: bool = True
+    follow_redirects: bool = True
+    reuse_connections: bool = False
+
+    @model_validator(mode="after")
+    def _url_is_http(self) -> Self:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"url: expected an http:// or https:// URL, got {self.url!r}")
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as error:
+                raise ValueError(f"regex: not a valid regular expression: {error}") from None
+        return self
+
+    @property
+    def target(self) -> str:
+        """What is probed, for people."""
+        return self.url
+
+
+class TcpCheck(_Timing):
+    """A TCP connect, optionally sending bytes and expecting a reply that contains others."""
+
+    type: Literal["tcp"]
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)]
+    send: str | None = None
+    expect: str | None = None
+
+    @property
+    def target(self) -> str:
+        """What is probed, for people."""
+        return f"{self.host}:{self.port}"
+
+
+class DnsCheck(_Timing):
+    """A DNS lookup; the answer set is recorded (the global load balancer's view)."""
+
+    type: Literal["dns"]
+    query: str
+    record: Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"] = "A"
+    server: str | None = None
+    expect: list[str] | None = None
+
+    @property
+    def target(self) -> str:
+        """What is probed, for people."""
+        return f"{self.query} {self.record}" + (f" @{self.server}" if self.server else "")
+
+
+CheckConfig = Annotated[HttpCheck | TcpCheck | DnsCheck, Field(discriminator="type")]
+
+
+class DnsWatch(_Model):
+    """The service's DNS name, watched for the addresses the global load balancer hands out."""
+
+    name: str
+    record: Literal["A", "AAAA"] = "A"
+    server: str | None = None
+    interval: Duration = 30.0
+    timeout: Duration = 5.0
+    retry_interval: Duration = 5.0
+    confirm: Annotated[int, Field(ge=1, le=10)] = 2
+
+    def as_check(self) -> DnsCheck:
+        """The probe definition that watches this name."""
+        return DnsCheck(
+            name="dns",
+            type="dns",
+            query=self.name,
+            record=self.record,
+            server=self.server,
+            interval=self.interval,
+            timeout=self.timeout,
+            retry_interval=min(self.retry_interval, self.interval),
+            confirm=self.confirm,
+        )
+
+
+class FailoverTerms(_Model):
+    """C4's promise, in numbers: how long the frontend may fail, how soon capacity returns."""
+
+    max_frontend_outage: Duration = 30.0
+    restore_within: Duration = 600.0
+
+
+class ServiceConfig(_Model):
+    """One service bought under one contract."""
+
+    name: Name
+    contract: str
+    frontend: Annotated[list[CheckConfig], Field(min_length=1)]
+    nodes: list[CheckConfig] = Field(default_factory=list)
+    dns: DnsWatch | None = None
+    failover: FailoverTerms = Field(default_factory=FailoverTerms)
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> Self:
+        seen: set[str] = set()
+        for check in [*self.frontend, *self.nodes]:
+            if check.name in seen or (self.dns is not None and check.name == "dns"):
+                raise ValueError(f"check name {check.name!r} is used twice in this service")
+            seen.add(check.name)
+        return self
+
+    def checks(self) -> list[tuple[CheckRole, HttpCheck | TcpCheck | DnsCheck]]:
+        """Every check of the service with its role."""
+        found: list[tuple[CheckRole, HttpCheck | TcpCheck | DnsCheck]] = [
+            (CheckRole.FRONTEND, c) for c in self.frontend
+        ]
+        found += [(CheckRole.NODE, c) for c in self.nodes]
+        if self.dns is not None:
+            found.append((CheckRole.DNS, self.dns.as_check()))
+        return found
+
+
+class HttpListen(_Model):
+    """The daemon's own HTTP surface: /metrics, /healthz and the JSON API."""
+
+    listen: str = "127.0.0.1:9464"
+    api_token: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _listen_is_host_port(self) -> Self:
+        host, _, port = self.listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"listen: expected HOST:PORT, got {self.listen!r}")
+        return self
+
+    @property
+    def host(self) -> str:
+        """Address to bind (brackets of an IPv6 literal removed)."""
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        """Port to bind; 0 picks a free one."""
+        return int(self.listen.rpartition(":")[2])
+
+
+class LogSettings(_Model):
+    """Structured logging."""
+
+    format: Literal["text", "json"] = "text"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class Settings(_Model):
+    """The whole configuration."""
+
+    vantage: Name = Field(default_factory=lambda: socket.gethostname().split(".")[0] or "local")
+    store: str = "sqlite:///slawatch.db"
+    http: HttpListen = Field(default_factory=HttpListen)
+    log: LogSettings = Field(default_factory=LogSettings)
+    retention_days: Annotated[int, Field(ge=1)] = 90
+    allow_short_retention: bool = False
+    max_concurrency: Annotated[int, Field(ge=1, le=100_000)] = 256
+    resolver: list[str] | None = None
+    contracts: dict[str, ContractTerms] = Field(default_factory=dict)
+    services: list[ServiceConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.retention_days < 90 and not self.allow_short_retention:
+            raise ValueError(
+                "retention_days: records are kept at least 90 days (C8); "
+                "set allow_short_retention: true to keep fewer"
+            )
+        names: set[str] = set()
+        for index, service in enumerate(self.services):
+            if service.name in names:
+                raise ValueError(f"services[{index}].name: {service.name!r} is used twice")
+            names.add(service.name)
+            if service.contract not in self.contracts:
+                known = ", ".join(sorted(self.contracts)) or "none defined"
+                raise ValueError(
+                    f"services[{index}].contract: unknown contract {service.contract!r} "
+                    f"(contracts: {known})"
+                )
+        scheme = urlsplit(self.store).scheme
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(
+                f"store: expected sqlite:///PATH or postgresql://..., got scheme {scheme!r}"
+            )
+        return self
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """YAML with exact decimals: ``daily_fee: 144.10`` must not pass through a float."""
+
+
+def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal | float:
+    text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        return float(text)  # .inf and .nan: left for validation to refuse
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _substitute(value: object, environ: Mapping[str, str], path: str) -> object:
+    if isinstance(value, str):
+
+        def replace(match: re.Match[str]) -> str:
+            name, default = match[1], match[2]
+            if name in environ:
+                return environ[name]
+            if default is not None:
+                return default
+            raise ConfigError(f"{path}: environment variable {name} is not set")
+
+        return _ENV.sub(replace, value)
+    if isinstance(value, dict):
+        return {
+            k: _substitute(v, environ, f"{path}.{k}" if path else str(k)) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_substitute(v, environ, f"{path}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def parse_settings(text: str, source: str, environ: Mapping[str, str] | None = None) -> Settings:
+    """Validate configuration text; ``source`` names the file in errors."""
+    try:
+        document: Any = yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{source}: {where}not valid YAML: {problem}") from None
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise ConfigError(f"{source}: expected a mapping of settings at the top level")
+    try:
+        document = _substitute(document, os.environ if environ is None else environ, "")
+        return Settings.model_validate(document)
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error}") from None
+    except ValidationError as error:
+        raise ConfigError(f"{source}: {describe_validation_error(error)}") from None
+
+
+def load_settings(path: str | Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the configuration file at ``path``."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ConfigError(f"{path}: cannot read: {reason}") from None
+    return parse_settings(text, str(path), environ)

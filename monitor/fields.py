@@ -1,0 +1,147 @@
+"""Field types shared by every input format (cases, configuration, CLI arguments).
+
+Each type parses text at the edge into the plain value the rest of the code uses, and fails with
+a message that says what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BeforeValidator, ValidationError
+
+from .timefmt import parse_date, parse_instant
+
+__all__ = [
+    "Amount",
+    "Day",
+    "Duration",
+    "Instant",
+    "Zone",
+    "describe_validation_error",
+    "parse_duration",
+]
+
+
+def _instant(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"expected an RFC 3339 instant string, got {value!r}")
+    return parse_instant(value)
+
+
+def _date(value: object) -> date:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a date string YYYY-MM-DD, got {value!r}")
+    return parse_date(value)
+
+
+def _amount(value: object) -> Decimal:
+    """A non-negative decimal amount, from a string or an exact JSON number."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise ValueError(f'expected a decimal string like "144.00", got {value!r}')
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"expected a decimal number, got {value!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"expected a non-negative amount, got {value!r}")
+    return amount
+
+
+def _zone(value: object) -> tzinfo:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"expected an IANA time zone name like Asia/Shanghai, got {value!r}")
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (expected an IANA name)") from None
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from ``"10s"``, ``"5m"``, ``"1m30s"``, ``"250ms"`` or a plain number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration like 10s or 5m, got {value!r}")
+    if isinstance(value, int | float | Decimal):
+        seconds = float(value)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        parts = _DURATION_PART.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise ValueError(f"expected a duration like 10s, 5m, 1h or 250ms, got {value!r}")
+        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    else:
+        raise ValueError(f"expected a duration like 10s or 5m, got {value!r}")
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"expected a positive duration, got {value!r}")
+    return seconds
+
+
+Instant = Annotated[datetime, BeforeValidator(_instant)]
+Day = Annotated[date, BeforeValidator(_date)]
+Amount = Annotated[Decimal, BeforeValidator(_amount)]
+Zone = Annotated[Any, BeforeValidator(_zone)]
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+_SHOW_INPUT = frozenset(
+    {
+        "enum",
+        "literal_error",
+        "string_pattern_mismatch",
+        "int_type",
+        "int_parsing",
+        "greater_than_equal",
+        "less_than_equal",
+        "greater_than",
+        "less_than",
+        "model_type",
+        "list_type",
+        "dict_type",
+        "string_type",
+        "bool_type",
+        "bool_parsing",
+        "union_tag_invalid",
+        "int_from_float",
+    }
+)
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line: the first problem's field path and message, and how many more there are."""
+    problems = error.errors(include_url=False)
+    first = problems[0]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "missing":
+        message = "required field is missing"
+    elif first["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif first["type"] in (
+        "enum",
+        "string_pattern_mismatch",
+        "int_type",
+        "greater_than_equal",
+        "less_than_equal",
+        "int_parsing",
+        "model_type",
+        "list_type",
+        "dict_type",
+        "string_type",
+    ):
+        message = f"{message} (got {first['input']!r})"
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"{_loc(tuple(first['loc'])) or 'document'}: {message}{more}"

@@ -1,0 +1,121 @@
+"""The store interface: raw probe results and the intervals derived from them.
+
+Two implementations share it (SQLite, the default; PostgreSQL) and one test suite. Instants are
+UTC-aware datetimes, intervals half-open ``[start, end)``; an interval whose ``end`` is None is
+still open. Implementations raise only :class:`monitor.errors.StorageError`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from ..results import ProbeResult
+
+__all__ = ["IntervalKind", "IntervalRecord", "Store"]
+
+
+class IntervalKind(enum.StrEnum):
+    """What an interval records."""
+
+    #: One check confirmed down from one vantage (subject: ``service/check``).
+    CHECK_DOWN = "check_down"
+    #: Failed probes that recovered before confirmation: shown, never an outage.
+    BLIP = "blip"
+    #: No fresh result: neither up nor down (subject: ``service/check``, or ``*`` for the vantage).
+    GAP = "gap"
+    #: Every frontend check of a service down (subject: the service).
+    OUTAGE = "outage"
+    #: Some but not all frontend checks of a service down (subject: the service).
+    DEGRADED = "degraded"
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalRecord:
+    """One stored interval with its evidence.
+
+    ``start_bound`` is the last success before ``start`` and ``end_bound`` the last failure
+    before ``end``: the truth lies in ``[start_bound, start]`` and ``[end_bound, end]``.
+    """
+
+    kind: IntervalKind
+    vantage: str
+    subject: str
+    start: datetime
+    end: datetime | None = None
+    start_bound: datetime | None = None
+    end_bound: datetime | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+
+class Store(Protocol):
+    """Where evidence is kept."""
+
+    async def open(self) -> None:
+        """Connect and apply pending schema migrations."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections; idempotent."""
+        ...
+
+    async def schema_version(self) -> int:
+        """The applied schema version."""
+        ...
+
+    async def write_results(self, results: Sequence[ProbeResult]) -> None:
+        """Append a batch of raw results, atomically."""
+        ...
+
+    async def results(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        check: str | None = None,
+        vantage: str | None = None,
+    ) -> list[ProbeResult]:
+        """Raw results with ``start <= started_at < end``, in time order."""
+        ...
+
+    async def last_result_at(self, vantage: str) -> datetime | None:
+        """When this vantage last recorded a result (to find the gap of a restart)."""
+        ...
+
+    async def open_interval(self, record: IntervalRecord) -> int:
+        """Store an interval as it opens (``end`` may be None); return its id."""
+        ...
+
+    async def close_interval(
+        self,
+        interval_id: int,
+        end: datetime,
+        end_bound: datetime | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Set the end of an open interval (and replace its detail when given)."""
+        ...
+
+    async def intervals(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        kinds: Collection[IntervalKind] | None = None,
+        vantage: str | None = None,
+        subject: str | None = None,
+    ) -> list[IntervalRecord]:
+        """Intervals overlapping ``[start, end)`` (open ones included), by start."""
+        ...
+
+    async def open_intervals(self, vantage: str) -> list[IntervalRecord]:
+        """Intervals of this vantage that are still open (to resume after a restart)."""
+        ...
+
+    async def prune(self, before: datetime) -> int:
+        """Delete raw results older than ``before``; return how many. Intervals are kept."""
+        ...
