@@ -50,6 +50,17 @@ class ContractTerms(_Model):
     maintenance_max_minutes: Amount | None = Decimal(240)
     gap_policy: GapPolicy = GapPolicy.EXCLUDE
 
+    def to_json(self) -> dict[str, Any]:
+        """The terms in the case format, amounts as exact decimal strings."""
+        out: dict[str, Any] = {"timezone": str(self.timezone)}
+        for name, value in self:
+            if name == "timezone" or value is None:
+                continue
+            out[name] = str(value) if isinstance(value, Decimal) else value
+        if self.maintenance_max_minutes is None:
+            out["maintenance_max_minutes"] = None
+        return out
+
     def to_contract(self) -> Contract:
         """The credit engine's contract."""
         return Contract(

@@ -7,15 +7,24 @@ exit status 2 for bad input, 1 for a failure of the world (a store, a port); nev
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from sla import SLAError, compute_credits, result_to_json
+from prometheus_client import CollectorRegistry
+
+from sla import Period, SLAError, compute_credits, result_to_json
 
 from .case import load_case
-from .errors import InputError, MonitorError
+from .clock import SystemClock
+from .config import load_settings
+from .errors import ConfigError, InputError, MonitorError
+from .logs import configure_logging
+from .timefmt import parse_date
 
 __all__ = ["main"]
 
@@ -53,6 +62,95 @@ def _cmd_credits(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _version() -> str:
+    try:
+        return version("slawatch")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .daemon import Daemon  # noqa: PLC0415 - keeps `slawatch credits` light
+    from .store import open_store  # noqa: PLC0415
+
+    settings = load_settings(args.config)
+    configure_logging(args.log_format or settings.log.format, settings.log.level)
+    daemon = Daemon(
+        settings,
+        clock=SystemClock(),
+        store=open_store(settings.store),
+        registry=CollectorRegistry(),
+        config_path=Path(args.config),
+        version=_version(),
+    )
+    asyncio.run(daemon.run())
+    return EXIT_OK
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    from .daemon import build_checks  # noqa: PLC0415
+
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as error:
+        print(f"slawatch: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"{args.config}: valid")
+    print(f"vantage {settings.vantage}, store {settings.store}, http {settings.http.listen}")
+    for service in settings.services:
+        print(f"service {service.name} (contract {service.contract})")
+        for check in build_checks(settings):
+            if check.service != service.name:
+                continue
+            spec = check.spec
+            print(
+                f"  {check.role.value:<8} {spec.name:<12} {spec.type:<4} {spec.target}"
+                f"  every {spec.interval:g}s, timeout {spec.timeout:g}s,"
+                f" retry {spec.retry_interval:g}s, confirm {spec.confirm}"
+            )
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo  # noqa: PLC0415
+
+    configure_logging("text", "info")
+    workdir = Path(args.workdir) if args.workdir else None
+    asyncio.run(run_demo(duration=args.duration, listen=args.listen, workdir=workdir))
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .measured import case_to_json, measured_case  # noqa: PLC0415
+    from .store import open_store  # noqa: PLC0415
+
+    settings = load_settings(args.config)
+    service = next((s for s in settings.services if s.name == args.service), None)
+    if service is None:
+        known = ", ".join(s.name for s in settings.services) or "none"
+        raise InputError(f"--service: unknown service {args.service!r} (services: {known})")
+    try:
+        first, last = parse_date(args.date_from), parse_date(args.date_to)
+        Period(first, last)
+    except (ValueError, SLAError) as error:
+        raise InputError(f"--from/--to: {error}") from None
+
+    async def export() -> dict[str, object]:
+        store = open_store(settings.store)
+        await store.open()
+        try:
+            case = await measured_case(
+                store, settings, service, first=first, last=last, now=datetime.now(UTC)
+            )
+        finally:
+            await store.close()
+        return case_to_json(case, settings.contracts[service.contract], service.name)
+
+    json.dump(asyncio.run(export()), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="slawatch",
@@ -68,6 +166,36 @@ def _parser() -> argparse.ArgumentParser:
     credits.add_argument("case", metavar="CASE.json", help="case file, or - for standard input")
     credits.add_argument("--pretty", action="store_true", help="indent the JSON output")
     credits.set_defaults(handler=_cmd_credits)
+
+    run = commands.add_parser("run", help="run the monitoring daemon")
+    run.add_argument("--config", required=True, metavar="FILE", help="configuration file")
+    run.add_argument(
+        "--log-format", choices=("text", "json"), help="override log.format of the config"
+    )
+    run.set_defaults(handler=_cmd_run)
+
+    check = commands.add_parser(
+        "check-config", help="validate a configuration and print what would be monitored"
+    )
+    check.add_argument("config", metavar="FILE")
+    check.set_defaults(handler=_cmd_check_config)
+
+    demo = commands.add_parser("demo", help="monitor a local service with scripted failures")
+    demo.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
+    demo.add_argument(
+        "--listen", default="127.0.0.1:0", help="address of /metrics (default: a free port)"
+    )
+    demo.add_argument("--workdir", help="keep the demo's database here (default: temporary)")
+    demo.set_defaults(handler=_cmd_demo)
+
+    export = commands.add_parser(
+        "export", help="print the measured case of a service (input of `slawatch credits`)"
+    )
+    export.add_argument("--config", required=True, metavar="FILE")
+    export.add_argument("--service", required=True)
+    export.add_argument("--from", dest="date_from", required=True, metavar="DATE")
+    export.add_argument("--to", dest="date_to", required=True, metavar="DATE")
+    export.set_defaults(handler=_cmd_export)
     return parser
 
 

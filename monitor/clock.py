@@ -82,7 +82,7 @@ class FakeClock:
             heapq.heappop(self._sleepers)
         return self._sleepers[0][0] if self._sleepers else None
 
-    async def settle(self, rounds: int = 50) -> None:
+    async def settle(self, rounds: int = 12) -> None:
         """Let every task that can run, run (tasks here never block on real I/O)."""
         for _ in range(rounds):
             await asyncio.sleep(0)

@@ -1,0 +1,231 @@
+"""The daemon: one entry coroutine that probes, tracks state, stores evidence and serves metrics.
+
+Lifecycle (STYLE.md rule 8): open the store, resume open intervals and record the gap since this
+vantage last measured, then run the scheduler, the result writer, housekeeping and the HTTP
+surface side by side. SIGTERM (or :meth:`Daemon.stop`) stops new probes, waits for those in
+flight, flushes every result, and closes resources in reverse order. SIGHUP reloads the
+configuration file; a bad file is refused and the running configuration kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from .clock import Clock
+from .config import Settings, load_settings
+from .errors import ConfigError, StorageError
+from .httpapi import HttpSurface
+from .metrics import Metrics
+from .probes import run_probe
+from .results import ProbeResult
+from .scheduler import ScheduledCheck, Scheduler
+from .state import ServiceState, StateTracker
+from .store.base import IntervalKind, IntervalRecord, Store
+from .writer import ResultWriter
+
+__all__ = ["Daemon", "build_checks"]
+
+log = logging.getLogger(__name__)
+
+#: How long in-flight probes may finish after a stop before they are cancelled.
+STOP_GRACE = 10.0
+#: How long the final flush may take before results are given up on (they are logged).
+DRAIN_DEADLINE = 30.0
+#: Retention runs this often.
+PRUNE_EVERY = 3600.0
+
+
+def build_checks(settings: Settings) -> list[ScheduledCheck]:
+    """Every check of every service, with ids ``service/check``."""
+    return [
+        ScheduledCheck(f"{service.name}/{spec.name}", service.name, role, spec)
+        for service in settings.services
+        for role, spec in service.checks()
+    ]
+
+
+class Daemon:
+    """One vantage's monitor. Every I/O seam is a constructor argument."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock,
+        store: Store,
+        registry: CollectorRegistry,
+        config_path: Path | None = None,
+        version: str = "0",
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._store = store
+        self._config_path = config_path
+        self.metrics = Metrics(registry, settings.vantage, version)
+        self.registry = registry
+        self.writer = ResultWriter(store, clock)
+        self.tracker = StateTracker(
+            store, settings.vantage, on_service_change=self._service_changed
+        )
+        self.scheduler = Scheduler(
+            clock,
+            self._probe,
+            self._on_result,
+            max_concurrency=settings.max_concurrency,
+            on_lag=self.metrics.scheduler_lag.observe,
+        )
+        self.http = HttpSurface(self)
+        self.ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._write_errors_seen = 0
+
+    def stop(self) -> None:
+        """Ask the daemon to drain and exit."""
+        self._stop.set()
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        """Run until stopped; the store is opened here and closed on the way out."""
+        await self._store.open()
+        try:
+            self._apply(self.settings)
+            await self.tracker.restore()
+            await self._record_restart_gap()
+            await self.http.start(self.settings.http.host, self.settings.http.port)
+            try:
+                if handle_signals:
+                    self._install_signals()
+                await self._run_tasks()
+            finally:
+                await self.http.stop()
+        finally:
+            await self._store.close()
+
+    async def _run_tasks(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            scheduler = group.create_task(self.scheduler.run(), name="scheduler")
+            writer = group.create_task(self.writer.run(), name="writer")
+            housekeeping = group.create_task(self._housekeeping(), name="housekeeping")
+            self.ready.set()
+            log.info(
+                "vantage %s monitoring %d checks of %d services; http on %s",
+                self.settings.vantage,
+                len(self.scheduler.checks),
+                len(self.settings.services),
+                self.http.address,
+            )
+            await self._stop.wait()
+            log.info("stopping: waiting for probes in flight, then flushing results")
+            await self.scheduler.stop(STOP_GRACE)
+            for task in (scheduler, housekeeping, writer):
+                task.cancel()
+        flushed = await self.writer.drain(DRAIN_DEADLINE)
+        log.info("stopped; %d results flushed on the way out", flushed)
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.stop)
+        loop.add_signal_handler(signal.SIGINT, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+
+    def _apply(self, settings: Settings) -> None:
+        checks = build_checks(settings)
+        removed = self.scheduler.checks.keys() - {c.id for c in checks}
+        for check_id in removed:
+            self.metrics.forget_check(self.scheduler.checks[check_id])
+        self.tracker.set_checks(checks)
+        self.scheduler.set_checks(checks)
+        self.metrics.checks.set(len(checks))
+        for service in settings.services:
+            self.metrics.set_service_state(service.name, self.tracker.service_state(service.name))
+        self.settings = settings
+
+    async def reload(self) -> bool:
+        """Re-read the configuration file; keep the running one if the new one is invalid."""
+        if self._config_path is None:
+            return False
+        try:
+            new = await asyncio.to_thread(load_settings, self._config_path)
+        except ConfigError as error:
+            self.metrics.reloads.labels("refused").inc()
+            log.error("configuration reload refused, keeping the running one: %s", error)
+            return False
+        for field in ("vantage", "store", "http"):
+            if getattr(new, field) != getattr(self.settings, field):
+                log.warning("reload: %s changed; it takes effect at the next restart", field)
+                new = new.model_copy(update={field: getattr(self.settings, field)})
+        self._apply(new)
+        self.metrics.reloads.labels("applied").inc()
+        log.info("configuration reloaded: %d checks", len(self.scheduler.checks))
+        return True
+
+    async def _record_restart_gap(self) -> None:
+        """Time between this vantage's last result and now was not measured: a gap."""
+        last = await self._store.last_result_at(self.settings.vantage)
+        now = self._clock.now()
+        if last is not None and now > last:
+            await self._store.open_interval(
+                IntervalRecord(
+                    IntervalKind.GAP,
+                    self.settings.vantage,
+                    "*",
+                    last,
+                    now,
+                    detail={"reason": "daemon not running"},
+                )
+            )
+            log.info("recorded a gap of %s since this vantage last measured", now - last)
+
+    async def _probe(self, check: ScheduledCheck) -> ProbeResult:
+        return await run_probe(
+            check.spec,
+            check_id=check.id,
+            vantage=self.settings.vantage,
+            clock=self._clock,
+            resolver_servers=self.settings.resolver,
+        )
+
+    async def _on_result(self, check: ScheduledCheck, result: ProbeResult) -> bool:
+        self.metrics.observe_result(check, result)
+        self.writer.submit(result)
+        fast = await self.tracker.observe(check, result)
+        track = self.tracker.tracks.get(check.id)
+        if track is not None:
+            self.metrics.set_check_state(check, track.state)
+        return fast
+
+    def _service_changed(
+        self, service: str, old: ServiceState, new: ServiceState, at: datetime
+    ) -> None:
+        self.metrics.set_service_state(service, new)
+        log.info("service %s: %s -> %s at %s", service, old.value, new.value, at)
+
+    async def _housekeeping(self) -> None:
+        """Apply retention now and then (C8: raw results kept ``retention_days``)."""
+        while True:
+            cutoff = self._clock.now() - timedelta(days=self.settings.retention_days)
+            with contextlib.suppress(StorageError):
+                pruned = await self._store.prune(cutoff)
+                if pruned:
+                    log.info("retention: removed %d results older than %s", pruned, cutoff)
+            await self._clock.sleep(PRUNE_EVERY)
+
+    def clock_now(self) -> datetime:
+        """Wall time on the daemon's clock."""
+        return self._clock.now()
+
+    def refresh_gauges(self) -> None:
+        """Bring point-in-time gauges up to date (called before each scrape)."""
+        errors = self.writer.write_errors
+        self.metrics.write_errors.inc(errors - self._write_errors_seen)
+        self._write_errors_seen = errors
+        self.metrics.in_flight.set(self.scheduler.in_flight)
+        self.metrics.queue_depth.set(self.writer.depth)
+        if self.writer.last_write_at is not None:
+            self.metrics.last_write.set(self.writer.last_write_at.timestamp())

@@ -1,0 +1,122 @@
+"""The daemon's HTTP surface: ``/metrics`` for Prometheus, ``/healthz``, and ``/api/state``."""
+
+from __future__ import annotations
+
+import socket
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from .errors import MonitorError
+from .timefmt import format_instant
+
+if TYPE_CHECKING:
+    from .daemon import Daemon
+
+__all__ = ["HttpSurface"]
+
+#: /healthz fails when probes start later than this against their due time.
+MAX_HEALTHY_LAG = 30.0
+#: /healthz fails when results have waited this long without a successful write.
+MAX_WRITE_AGE = 120.0
+
+
+class HttpSurface:
+    """An aiohttp application bound to the daemon's state."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self._daemon = daemon
+        self._runner: web.AppRunner | None = None
+        self.address = ""
+        app = web.Application()
+        app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/api/state", self._state)
+        self._app = app
+
+    async def start(self, host: str, port: int) -> None:
+        """Listen on ``host:port`` (port 0 picks a free one, reported in ``address``)."""
+        self._runner = web.AppRunner(self._app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        try:
+            await site.start()
+        except OSError as error:
+            await self._runner.cleanup()
+            self._runner = None
+            raise MonitorError(
+                f"http.listen: cannot listen on {host}:{port}: {error.strerror}"
+            ) from None
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        bound = sockets[0].getsockname() if sockets else (host, port)
+        family = sockets[0].family if sockets else socket.AF_INET
+        self.address = (
+            f"[{bound[0]}]:{bound[1]}" if family == socket.AF_INET6 else (f"{bound[0]}:{bound[1]}")
+        )
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _metrics(self, _: web.Request) -> web.Response:
+        self._daemon.refresh_gauges()
+        body = generate_latest(self._daemon.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """Whether the daemon is doing its job, and why not."""
+        daemon = self._daemon
+        problems: list[str] = []
+        if not daemon.ready.is_set():
+            problems.append("starting")
+        lag = daemon.scheduler.last_lag
+        if lag > MAX_HEALTHY_LAG:
+            problems.append(f"probes start {lag:.1f}s late")
+        writer = daemon.writer
+        if writer.depth and writer.last_write_at is not None:
+            age = (daemon.clock_now() - writer.last_write_at).total_seconds()
+            if age > MAX_WRITE_AGE:
+                problems.append(f"no result written for {age:.0f}s ({writer.depth} waiting)")
+        body: dict[str, Any] = {
+            "status": "fail" if problems else "ok",
+            "problems": problems,
+            "vantage": daemon.settings.vantage,
+            "checks": len(daemon.scheduler.checks),
+            "scheduler_lag_seconds": lag,
+            "store_queue_depth": writer.depth,
+        }
+        return not problems, body
+
+    async def _healthz(self, _: web.Request) -> web.Response:
+        healthy, body = self.health()
+        return web.json_response(body, status=200 if healthy else 503)
+
+    async def _state(self, _: web.Request) -> web.Response:
+        daemon = self._daemon
+        services: dict[str, Any] = {}
+        for service in daemon.settings.services:
+            services[service.name] = {
+                "state": daemon.tracker.service_state(service.name).value,
+                "checks": {},
+            }
+        for check_id, track in daemon.tracker.tracks.items():
+            last = track.last_result
+            services[track.check.service]["checks"][track.check.name] = {
+                "id": check_id,
+                "role": track.check.role.value,
+                "state": track.state.value,
+                "down_since": format_instant(track.down_start) if track.down_start else None,
+                "last_result": None
+                if last is None
+                else {
+                    "at": format_instant(last.started_at),
+                    "outcome": last.outcome.value,
+                    "detail": last.detail,
+                    "latency_seconds": last.latency,
+                },
+            }
+        return web.json_response({"vantage": daemon.settings.vantage, "services": services})

@@ -1,0 +1,122 @@
+"""Live state for Prometheus. Every metric is registered on an injected ``CollectorRegistry``.
+
+Label values are service, check and role names from the configuration (bounded by it); never a
+URL with credentials, never a secret.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+
+from .results import ProbeResult
+from .scheduler import ScheduledCheck
+from .state import CheckState, ServiceState
+
+__all__ = ["Metrics"]
+
+_PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+_LAG_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30)
+_CHECK_STATE = {CheckState.UP: 1.0, CheckState.DOWN: 0.0, CheckState.UNKNOWN: -1.0}
+_SERVICE_STATES = tuple(ServiceState)
+
+
+class Metrics:
+    """The daemon's metrics, named ``slawatch_*``."""
+
+    def __init__(self, registry: CollectorRegistry, vantage: str, version: str) -> None:
+        check = ["service", "check", "role"]
+        self.build = Info("slawatch_build", "Version and vantage of this daemon", registry=registry)
+        self.build.info({"version": version, "vantage": vantage})
+        self.probes = Counter(
+            "slawatch_probes",
+            "Probes run, by outcome",
+            [*check, "outcome"],
+            registry=registry,
+        )
+        self.probe_duration = Histogram(
+            "slawatch_probe_duration_seconds",
+            "Time a probe took, whatever its outcome",
+            check,
+            buckets=_PROBE_BUCKETS,
+            registry=registry,
+        )
+        self.probe_success = Gauge(
+            "slawatch_probe_success",
+            "1 if the last probe of the check succeeded, else 0",
+            check,
+            registry=registry,
+        )
+        self.check_up = Gauge(
+            "slawatch_check_up",
+            "Confirmed state of the check: 1 up, 0 down, -1 unknown",
+            check,
+            registry=registry,
+        )
+        self.cert_expiry = Gauge(
+            "slawatch_cert_expiry_timestamp_seconds",
+            "When the certificate the check last saw expires (Unix time)",
+            ["service", "check"],
+            registry=registry,
+        )
+        self.service_state = Gauge(
+            "slawatch_service_state",
+            "1 for the service's current state (up, degraded, down, unknown), 0 for the others",
+            ["service", "state"],
+            registry=registry,
+        )
+        self.scheduler_lag = Histogram(
+            "slawatch_scheduler_lag_seconds",
+            "How late probes start against their due time",
+            buckets=_LAG_BUCKETS,
+            registry=registry,
+        )
+        self.in_flight = Gauge("slawatch_probes_in_flight", "Probes running now", registry=registry)
+        self.checks = Gauge("slawatch_checks", "Checks scheduled", registry=registry)
+        self.queue_depth = Gauge(
+            "slawatch_store_queue_depth", "Results waiting to be written", registry=registry
+        )
+        self.write_errors = Counter(
+            "slawatch_store_write_errors", "Failed writes to the store", registry=registry
+        )
+        self.last_write = Gauge(
+            "slawatch_store_last_write_timestamp_seconds",
+            "When results were last written to the store (Unix time)",
+            registry=registry,
+        )
+        self.reloads = Counter(
+            "slawatch_config_reloads",
+            "Configuration reloads, by result",
+            ["result"],
+            registry=registry,
+        )
+
+    def observe_result(self, check: ScheduledCheck, result: ProbeResult) -> None:
+        """Count one probe result."""
+        labels = (check.service, check.name, check.role.value)
+        self.probes.labels(*labels, result.outcome.value).inc()
+        self.probe_duration.labels(*labels).observe(result.latency)
+        self.probe_success.labels(*labels).set(1.0 if result.up else 0.0)
+        if result.cert_expires_at is not None:
+            self.cert_expiry.labels(check.service, check.name).set(
+                result.cert_expires_at.timestamp()
+            )
+
+    def set_check_state(self, check: ScheduledCheck, state: CheckState) -> None:
+        """Publish a check's confirmed state."""
+        self.check_up.labels(check.service, check.name, check.role.value).set(_CHECK_STATE[state])
+
+    def set_service_state(self, service: str, state: ServiceState) -> None:
+        """Publish a service's state as one-hot series."""
+        for candidate in _SERVICE_STATES:
+            self.service_state.labels(service, candidate.value).set(
+                1.0 if candidate is state else 0.0
+            )
+
+    def forget_check(self, check: ScheduledCheck) -> None:
+        """Drop the series of a check removed by a reload."""
+        labels = (check.service, check.name, check.role.value)
+        for gauge in (self.probe_success, self.check_up, self.probe_duration):
+            with contextlib.suppress(KeyError):  # never observed: nothing to drop
+                gauge.remove(*labels)

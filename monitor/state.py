@@ -1,0 +1,309 @@
+"""Confirmed states from raw results, and the intervals they open and close.
+
+Per check (from this vantage): ``confirm`` consecutive failed probes make it DOWN; the down
+interval starts at the first failed probe and ends at the first successful one, with the
+uncertainty bounds beside them (the last success before, the last failure before recovery).
+Failures that recover sooner are a *blip*: recorded, never an outage. A result that arrives after
+the previous one went stale (interval + timeout + slack) leaves a *gap* between them: not
+measured, neither up nor down.
+
+Per service: every frontend check DOWN is an *outage* (C1, C3), some is *degraded*. Intervals are
+written to the store as they open and close, so a crash loses at most an open interval's end;
+:meth:`StateTracker.restore` picks open intervals up again after a restart.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .config import CheckRole
+from .errors import StorageError
+from .results import ProbeResult
+from .scheduler import ScheduledCheck
+from .store.base import IntervalKind, IntervalRecord, Store
+
+__all__ = ["CheckState", "CheckTrack", "ServiceState", "StateTracker", "freshness_bound"]
+
+log = logging.getLogger(__name__)
+
+#: Extra time beyond interval + timeout before a result counts as stale (scheduler lag, clock
+#: steps); a gap shorter than this is ordinary jitter, not missing measurement.
+STALE_SLACK = 5.0
+
+
+def freshness_bound(check: ScheduledCheck) -> float:
+    """Seconds after which a check's last result no longer says anything about now."""
+    return check.spec.interval + check.spec.timeout + STALE_SLACK
+
+
+class CheckState(enum.StrEnum):
+    """Confirmed state of one check from one vantage."""
+
+    UNKNOWN = "unknown"
+    UP = "up"
+    DOWN = "down"
+
+
+class ServiceState(enum.StrEnum):
+    """Live state of a service from this vantage's frontend checks."""
+
+    UNKNOWN = "unknown"
+    UP = "up"
+    DEGRADED = "degraded"
+    DOWN = "down"
+
+
+@dataclass(slots=True)
+class CheckTrack:
+    """What the tracker remembers about one check."""
+
+    check: ScheduledCheck
+    state: CheckState = CheckState.UNKNOWN
+    failures: int = 0
+    first_failure: ProbeResult | None = None
+    last_success_at: datetime | None = None
+    last_failure_at: datetime | None = None
+    last_result: ProbeResult | None = None
+    down_start: datetime | None = None
+    down_start_bound: datetime | None = None
+    interval_id: int | None = None
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(slots=True)
+class _ServiceTrack:
+    state: ServiceState = ServiceState.UNKNOWN
+    kind: IntervalKind | None = None
+    interval_id: int | None = None
+
+
+_SERVICE_INTERVAL = {
+    ServiceState.DOWN: IntervalKind.OUTAGE,
+    ServiceState.DEGRADED: IntervalKind.DEGRADED,
+}
+
+Listener = Callable[[str, ServiceState, ServiceState, datetime], None]
+
+
+class StateTracker:
+    """Turns results into confirmed states and persisted intervals."""
+
+    def __init__(self, store: Store, vantage: str, *, on_service_change: Listener | None = None):
+        self._store = store
+        self._vantage = vantage
+        self._on_service_change = on_service_change
+        self._tracks: dict[str, CheckTrack] = {}
+        self._services: dict[str, _ServiceTrack] = {}
+        self.storage_errors = 0
+
+    @property
+    def tracks(self) -> dict[str, CheckTrack]:
+        """Per-check state, by check id."""
+        return self._tracks
+
+    def service_state(self, service: str) -> ServiceState:
+        """The live state of a service."""
+        track = self._services.get(service)
+        return track.state if track else ServiceState.UNKNOWN
+
+    def set_checks(self, checks: Iterable[ScheduledCheck]) -> None:
+        """Track these checks; state of checks kept across a reload is preserved."""
+        new = {c.id: c for c in checks}
+        for check_id, check in new.items():
+            track = self._tracks.get(check_id)
+            if track is None:
+                self._tracks[check_id] = CheckTrack(check)
+            else:
+                track.check = check
+        for check_id in self._tracks.keys() - new.keys():
+            del self._tracks[check_id]
+        for service in {c.service for c in new.values()}:
+            self._services.setdefault(service, _ServiceTrack())
+
+    async def restore(self) -> None:
+        """Resume intervals left open by a previous run of this vantage."""
+        for record in await self._store.open_intervals(self._vantage):
+            if record.kind is IntervalKind.CHECK_DOWN and record.subject in self._tracks:
+                track = self._tracks[record.subject]
+                track.state = CheckState.DOWN
+                track.interval_id = record.id
+                track.down_start = record.start
+                track.down_start_bound = record.start_bound
+                track.outcomes.update(record.detail.get("outcomes", {}))
+                track.failures = track.check.spec.confirm
+            elif record.kind in (IntervalKind.OUTAGE, IntervalKind.DEGRADED) and (
+                record.subject in self._services
+            ):
+                service = self._services[record.subject]
+                service.kind = record.kind
+                service.interval_id = record.id
+                service.state = (
+                    ServiceState.DOWN
+                    if record.kind is IntervalKind.OUTAGE
+                    else ServiceState.DEGRADED
+                )
+            elif record.id is not None:
+                # A check or service no longer configured: its interval ends where evidence ends.
+                await self._close(record.id, record.end_bound or record.start, record.end_bound)
+
+    async def observe(self, check: ScheduledCheck, result: ProbeResult) -> bool:
+        """Take one result; return True while the check should be re-probed fast."""
+        track = self._tracks.get(check.id)
+        if track is None:
+            return False
+        previous = track.last_result
+        track.last_result = result
+        at = result.started_at
+        if previous is not None and (at - previous.started_at) > timedelta(
+            seconds=freshness_bound(check)
+        ):
+            await self._record(
+                IntervalRecord(IntervalKind.GAP, self._vantage, check.id, previous.started_at, at)
+            )
+        if result.up:
+            await self._on_success(track, result)
+            changed = track.state is not CheckState.UP
+            track.state = CheckState.UP
+            if changed and check.role is CheckRole.FRONTEND:
+                await self._evaluate(check.service, result, track)
+            return False
+        await self._on_failure(track, result)
+        if track.state is CheckState.DOWN and check.role is CheckRole.FRONTEND:
+            await self._evaluate(check.service, result, track)
+        return True
+
+    async def _on_success(self, track: CheckTrack, result: ProbeResult) -> None:
+        at = result.started_at
+        if track.state is CheckState.DOWN and track.interval_id is not None:
+            detail = {"outcomes": dict(track.outcomes), "recovered_by": result.detail}
+            await self._close(track.interval_id, at, track.last_failure_at, detail)
+        elif track.failures and track.first_failure is not None:
+            await self._record(
+                IntervalRecord(
+                    IntervalKind.BLIP,
+                    self._vantage,
+                    track.check.id,
+                    track.first_failure.started_at,
+                    at,
+                    start_bound=track.last_success_at,
+                    end_bound=track.last_failure_at,
+                    detail={"outcomes": dict(track.outcomes), "failures": track.failures},
+                )
+            )
+        track.failures = 0
+        track.first_failure = None
+        track.interval_id = None
+        track.down_start = None
+        track.down_start_bound = None
+        track.outcomes.clear()
+        track.last_success_at = at
+
+    async def _on_failure(self, track: CheckTrack, result: ProbeResult) -> None:
+        track.outcomes[result.outcome.value] += 1
+        track.last_failure_at = result.started_at
+        if track.state is CheckState.DOWN:
+            return
+        track.failures += 1
+        if track.first_failure is None:
+            track.first_failure = result
+        if track.failures < track.check.spec.confirm:
+            return
+        first = track.first_failure
+        track.state = CheckState.DOWN
+        track.down_start = first.started_at
+        track.down_start_bound = track.last_success_at
+        track.interval_id = await self._record(
+            IntervalRecord(
+                IntervalKind.CHECK_DOWN,
+                self._vantage,
+                track.check.id,
+                first.started_at,
+                None,
+                start_bound=track.last_success_at,
+                detail={"outcomes": dict(track.outcomes), "first_failure": first.detail},
+            )
+        )
+
+    async def _evaluate(self, service: str, result: ProbeResult, changed: CheckTrack) -> None:
+        frontend = [
+            t
+            for t in self._tracks.values()
+            if t.check.service == service and t.check.role is CheckRole.FRONTEND
+        ]
+        down = [t for t in frontend if t.state is CheckState.DOWN]
+        if frontend and len(down) == len(frontend):
+            new = ServiceState.DOWN
+        elif down:
+            new = ServiceState.DEGRADED
+        elif all(t.state is CheckState.UP for t in frontend):
+            new = ServiceState.UP
+        else:
+            new = ServiceState.UNKNOWN
+        track = self._services.setdefault(service, _ServiceTrack())
+        if new is track.state:
+            return
+        # The instant of the change: when the last check to fail first failed (entering an
+        # outage), or the first failed probe of the check that just went down, or the
+        # successful probe that just ended one check's down interval.
+        if new is ServiceState.DOWN:
+            latest = max(down, key=lambda t: t.down_start or result.started_at)
+            at = latest.down_start or result.started_at
+            start_bound = latest.down_start_bound
+        elif changed.state is CheckState.DOWN:
+            at = changed.down_start or result.started_at
+            start_bound = changed.down_start_bound
+        else:
+            at, start_bound = result.started_at, None
+        if track.interval_id is not None:
+            end_bound = changed.last_failure_at if changed.state is CheckState.UP else None
+            await self._close(track.interval_id, at, end_bound)
+            track.interval_id = None
+        kind = {
+            ServiceState.DOWN: IntervalKind.OUTAGE,
+            ServiceState.DEGRADED: IntervalKind.DEGRADED,
+        }
+        track.kind = kind.get(new)
+        if track.kind is not None:
+            detail: dict[str, Any] = {"checks_down": sorted(t.check.name for t in down)}
+            track.interval_id = await self._record(
+                IntervalRecord(
+                    track.kind,
+                    self._vantage,
+                    service,
+                    at,
+                    None,
+                    start_bound=start_bound,
+                    detail=detail,
+                )
+            )
+        old = track.state
+        track.state = new
+        if self._on_service_change is not None:
+            self._on_service_change(service, old, new, at)
+
+    async def _record(self, record: IntervalRecord) -> int | None:
+        try:
+            return await self._store.open_interval(record)
+        except StorageError as error:
+            self.storage_errors += 1
+            log.error("could not record %s interval of %s: %s", record.kind, record.subject, error)
+            return None
+
+    async def _close(
+        self,
+        interval_id: int,
+        end: datetime,
+        end_bound: datetime | None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        try:
+            await self._store.close_interval(interval_id, end, end_bound, detail)
+        except StorageError as error:
+            self.storage_errors += 1
+            log.error("could not close interval %s: %s", interval_id, error)
