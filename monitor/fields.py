@@ -114,10 +114,24 @@ _SHOW_INPUT = frozenset(
 )
 
 
+#: Tags of discriminated unions that pydantic puts in error paths (``frontend[0].http.url``).
+_UNION_TAGS = frozenset({"http", "tcp", "dns"})
+_PATH_PREFIX = re.compile(r"([A-Za-z_][\w.\[\]-]*): (.+)")
+
+
 def _loc(loc: tuple[int | str, ...]) -> str:
     text = ""
+    after_index = False
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+            after_index = True
+            continue
+        if after_index and part in _UNION_TAGS:
+            after_index = False
+            continue
+        text += f".{part}" if text else str(part)
+        after_index = False
     return text
 
 
@@ -125,23 +139,18 @@ def describe_validation_error(error: ValidationError) -> str:
     """One line: the first problem's field path and message, and how many more there are."""
     problems = error.errors(include_url=False)
     first = problems[0]
+    where = _loc(tuple(first["loc"]))
     message = str(first["msg"]).removeprefix("Value error, ")
     if first["type"] == "missing":
         message = "required field is missing"
     elif first["type"] == "extra_forbidden":
         message = "unknown field"
-    elif first["type"] in (
-        "enum",
-        "string_pattern_mismatch",
-        "int_type",
-        "greater_than_equal",
-        "less_than_equal",
-        "int_parsing",
-        "model_type",
-        "list_type",
-        "dict_type",
-        "string_type",
-    ):
+    elif first["type"] in _SHOW_INPUT:
         message = f"{message} (got {first['input']!r})"
+    # A model-level check names the field it is about ("url: ..."): join it to the path.
+    named = _PATH_PREFIX.fullmatch(message)
+    if first["type"] == "value_error" and named is not None:
+        field, message = named[1], named[2]
+        where = f"{where}.{field}" if where else field
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    return f"{_loc(tuple(first['loc'])) or 'document'}: {message}{more}"
+    return f"{where or 'document'}: {message}{more}"
