@@ -1,0 +1,201 @@
+"""Raw results on their way to the store: queued in memory, written in batches, never lost.
+
+Probes must not wait on the store, and a store outage must lose nothing (DESIGN.md, Storage). So
+:meth:`ResultWriter.submit` only appends to a queue, and :meth:`ResultWriter.run` writes from its
+head: a batch when ``batch_size`` results are waiting, and whatever is waiting once
+``flush_interval`` has passed. A failed write keeps its results at the head of the queue and is
+retried after a pause that doubles from 1 s up to 30 s, so results are written once each, in the
+order they were submitted.
+
+Past ``max_queue`` results nothing is dropped either: the queue keeps growing and
+:attr:`ResultWriter.over_capacity` says so (spilling to a local file is the planned remedy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from typing import Final
+
+from .clock import Clock
+from .errors import StorageError
+from .results import ProbeResult
+from .store.base import Store
+
+__all__ = ["MAX_BACKOFF", "MIN_BACKOFF", "ResultWriter"]
+
+#: The first pause after a failed write, in seconds; it doubles after each further failure...
+MIN_BACKOFF: Final = 1.0
+#: ... up to this, so a store that comes back is used again within half a minute.
+MAX_BACKOFF: Final = 30.0
+
+
+class ResultWriter:
+    """Batches probe results into a :class:`~monitor.store.base.Store`.
+
+    ``on_error`` is called with each failed write's error (to log it); it must not raise. The
+    counters ``depth``, ``written``, ``write_errors`` and ``last_write_at`` are for metrics.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        batch_size: int = 500,
+        flush_interval: float = 1.0,
+        max_queue: int = 100_000,
+        on_error: Callable[[StorageError], None] | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if flush_interval <= 0:
+            raise ValueError(f"flush_interval must be positive, got {flush_interval}")
+        if max_queue < 1:
+            raise ValueError(f"max_queue must be at least 1, got {max_queue}")
+        self._store = store
+        self._clock = clock
+        self._batch_size = batch_size
+        self._flush_interval = flush_interval
+        self.max_queue = max_queue
+        self._on_error = on_error
+        self._queue: deque[ProbeResult] = deque()
+        self._batch_ready = asyncio.Event()
+        # One write at a time, so that run() and drain() never write the same head twice.
+        self._writing = asyncio.Lock()
+        self._written = 0
+        self._write_errors = 0
+        self._last_write_at: datetime | None = None
+
+    @property
+    def depth(self) -> int:
+        """Results submitted and not yet written."""
+        return len(self._queue)
+
+    @property
+    def over_capacity(self) -> bool:
+        """More than ``max_queue`` results wait: the store has been failing or slow for a while."""
+        return len(self._queue) > self.max_queue
+
+    @property
+    def written(self) -> int:
+        """Results written since this writer was made."""
+        return self._written
+
+    @property
+    def write_errors(self) -> int:
+        """Failed write attempts since this writer was made."""
+        return self._write_errors
+
+    @property
+    def last_write_at(self) -> datetime | None:
+        """Wall time of the last successful write, if any."""
+        return self._last_write_at
+
+    def submit(self, result: ProbeResult) -> None:
+        """Queue ``result`` for writing; returns at once, whatever the state of the store."""
+        self._queue.append(result)
+        if len(self._queue) >= self._batch_size:
+            self._batch_ready.set()
+
+    async def run(self) -> None:
+        """Write queued results until cancelled.
+
+        A full batch is written as soon as it is queued; the rest once ``flush_interval`` has
+        passed since the previous timed flush, so no result waits much longer than that (unless
+        the store fails). Cancelling leaves every result not yet written in the queue, for
+        :meth:`drain`; a write already under way is waited for first, so that its results are
+        neither lost nor written again.
+        """
+        flush_at = self._clock.monotonic() + self._flush_interval
+        while True:
+            if await self._wait(flush_at - self._clock.monotonic()):
+                await self._write_queued(everything=True)
+                flush_at = self._clock.monotonic() + self._flush_interval
+            else:
+                await self._write_queued(everything=False)
+
+    async def drain(self, deadline: float) -> int:
+        """Write everything still queued, retrying until ``deadline`` seconds from now.
+
+        For shutdown, after :meth:`run` has been cancelled. Returns how many results were
+        written; :attr:`depth` is what could not be. A write attempt that has begun is not cut
+        short by the deadline.
+        """
+        before = self._written
+        await self._write_queued(everything=True, deadline=self._clock.monotonic() + deadline)
+        return self._written - before
+
+    async def _wait(self, seconds: float) -> bool:
+        """Wait for a full batch (False) or for ``seconds`` to pass (True)."""
+        if len(self._queue) >= self._batch_size:
+            return False
+        self._batch_ready.clear()
+        timer = asyncio.ensure_future(self._clock.sleep(seconds))
+        batch = asyncio.ensure_future(self._batch_ready.wait())
+        try:
+            await asyncio.wait((timer, batch), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            batch.cancel()
+            await asyncio.gather(timer, batch, return_exceptions=True)
+        return not timer.cancelled()
+
+    async def _write_queued(self, *, everything: bool, deadline: float | None = None) -> None:
+        """Write full batches from the head of the queue, and the last partial one too if
+        ``everything``; with a ``deadline`` (monotonic), give up once it has passed."""
+        while self._queue and (everything or len(self._queue) >= self._batch_size):
+            if not await self._write_head(deadline):
+                return
+
+    async def _write_head(self, deadline: float | None) -> bool:
+        """Write the batch at the head of the queue, retrying with backoff; False if the
+        deadline passed first."""
+        backoff = MIN_BACKOFF
+        while True:
+            error = await self._attempt()
+            if error is None:
+                return True
+            self._write_errors += 1
+            if self._on_error is not None:
+                self._on_error(error)
+            pause = (
+                backoff if deadline is None else min(backoff, deadline - self._clock.monotonic())
+            )
+            if pause <= 0:
+                return False
+            await self._clock.sleep(pause)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+
+    async def _attempt(self) -> StorageError | None:
+        """Try once to write the head batch; on success remove it from the queue."""
+        async with self._writing:
+            batch = list(itertools.islice(self._queue, self._batch_size))
+            if not batch:
+                return None
+            write = asyncio.ensure_future(self._store.write_results(batch))
+            try:
+                await asyncio.shield(write)
+            except asyncio.CancelledError:
+                # The write cannot be called back: learn its outcome before letting the
+                # cancellation through, so that its results stay queued exactly if not written.
+                while not write.done():
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.wait((write,))
+                if not write.cancelled() and write.exception() is None:
+                    self._written_out(len(batch))
+                raise
+            except StorageError as error:
+                return error
+            self._written_out(len(batch))
+            return None
+
+    def _written_out(self, count: int) -> None:
+        for _ in range(count):
+            self._queue.popleft()
+        self._written += count
+        self._last_write_at = self._clock.now()

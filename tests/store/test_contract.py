@@ -1,0 +1,357 @@
+"""The Store contract of monitor/store/base.py, run against every implementation in BACKENDS."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from monitor.errors import StorageError
+from monitor.results import Outcome, ProbeResult
+from monitor.store import IntervalKind, IntervalRecord, Store
+
+from .samples import API, EU, MICRO, T0, US_EAST, WEB, at, interval, probe
+
+
+async def everything(store: Store) -> list[ProbeResult]:
+    """Every result of the test day."""
+    return await store.results(start=T0 - timedelta(days=1), end=T0 + timedelta(days=1))
+
+
+async def all_intervals(store: Store) -> list[IntervalRecord]:
+    """Every interval of the test day."""
+    return await store.intervals(start=T0 - timedelta(days=1), end=T0 + timedelta(days=1))
+
+
+# Results
+
+
+async def test_result_round_trips_every_field(store: Store) -> None:
+    """Every field comes back equal, instants to the microsecond and in UTC."""
+    full = ProbeResult(
+        check=API,
+        vantage=EU,
+        started_at=datetime(2026, 10, 5, 18, 0, 0, 123456, tzinfo=timezone(timedelta(hours=8))),
+        latency=0.123456,
+        outcome=Outcome.HTTP_STATUS,
+        detail="HTTP 503 Service Unavailable — retry later",
+        status=503,
+        bytes_read=1_234_567,
+        cert_expires_at=datetime(2027, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+        answers=("192.0.2.1", "2001:db8::1"),
+    )
+    bare = ProbeResult("shop/dns", US_EAST, at(1) - MICRO, 0.0, Outcome.TIMEOUT)
+    await store.write_results([full, bare])
+
+    got = await everything(store)
+
+    assert got == [full, bare]
+    assert [r.started_at.isoformat() for r in got] == [
+        "2026-10-05T10:00:00.123456+00:00",
+        "2026-10-05T10:00:00.999999+00:00",
+    ]
+    assert got[0].cert_expires_at is not None
+    assert got[0].cert_expires_at.isoformat() == "2027-01-01T00:00:00.000001+00:00"
+
+
+@pytest.mark.parametrize("outcome", list(Outcome), ids=str)
+async def test_every_outcome_round_trips(store: Store, outcome: Outcome) -> None:
+    """Each outcome is stored and read back as itself."""
+    await store.write_results([probe(0, outcome=outcome)])
+
+    assert [r.outcome for r in await everything(store)] == [outcome]
+
+
+async def test_results_come_back_in_time_order(store: Store) -> None:
+    """Results are read in ``started_at`` order, whatever order they were written in."""
+    await store.write_results([probe(3), probe(1, check=WEB)])
+    await store.write_results([probe(2, vantage=US_EAST), probe(0)])
+
+    assert [r.started_at for r in await everything(store)] == [at(0), at(1), at(2), at(3)]
+
+
+async def test_empty_batch_is_accepted(store: Store) -> None:
+    """Writing no results is a no-op, not an error."""
+    await store.write_results([])
+
+    assert await everything(store) == []
+
+
+# Twelve results one second apart: checks alternate, vantages alternate every two.
+SAMPLE = [probe(i, check=(API, WEB)[i % 2], vantage=(EU, US_EAST)[i // 2 % 2]) for i in range(12)]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        pytest.param({}, lambda r: True, id="whole-window"),
+        pytest.param({"start": at(4)}, lambda r: r.started_at >= at(4), id="start-inclusive"),
+        pytest.param({"end": at(8)}, lambda r: r.started_at < at(8), id="end-exclusive"),
+        pytest.param({"start": at(5), "end": at(5)}, lambda r: False, id="empty-window"),
+        pytest.param({"check": API}, lambda r: r.check == API, id="check"),
+        pytest.param({"vantage": US_EAST}, lambda r: r.vantage == US_EAST, id="vantage"),
+        pytest.param(
+            {"check": WEB, "vantage": EU, "start": at(2)},
+            lambda r: r.check == WEB and r.vantage == EU and r.started_at >= at(2),
+            id="check-vantage-time",
+        ),
+        pytest.param({"check": "shop/none"}, lambda r: False, id="unknown-check"),
+        pytest.param({"vantage": "ap-south"}, lambda r: False, id="unknown-vantage"),
+    ],
+)
+async def test_results_filters(
+    store: Store, query: dict[str, Any], expected: Callable[[ProbeResult], bool]
+) -> None:
+    """Results are filtered by check, vantage and the half-open window ``[start, end)``."""
+    await store.write_results(SAMPLE)
+
+    got = await store.results(**{"start": at(0), "end": at(12), **query})
+
+    assert got == [r for r in SAMPLE if expected(r)]
+
+
+async def test_last_result_at_is_the_newest_of_the_vantage(store: Store) -> None:
+    """The newest ``started_at`` of the vantage counts, not the last one written."""
+    assert await store.last_result_at(EU) is None
+    await store.write_results([probe(5), probe(9, check=WEB), probe(7), probe(20, vantage=US_EAST)])
+
+    assert await store.last_result_at(EU) == at(9)
+    assert await store.last_result_at(US_EAST) == at(20)
+    assert await store.last_result_at("ap-south") is None
+
+
+async def test_concurrent_writes_from_many_tasks(store: Store) -> None:
+    """Batches written at once from many tasks are all kept, none mixed up."""
+    batches = [
+        [probe(task + 50 * i, check=f"svc/c{task}") for i in range(20)] for task in range(50)
+    ]
+
+    await asyncio.gather(*(store.write_results(batch) for batch in batches))
+
+    got = await store.results(start=at(0), end=at(1000))
+    assert len(got) == 1000
+    assert got == sorted((r for batch in batches for r in batch), key=lambda r: r.started_at)
+    assert await store.results(start=at(0), end=at(1000), check="svc/c7") == batches[7]
+
+
+async def test_a_failed_batch_writes_nothing(store: Store) -> None:
+    """A batch is atomic: one bad result (a naive instant) and none of it is written."""
+    naive = dataclasses.replace(probe(1), started_at=datetime(2026, 10, 5, 10))  # noqa: DTZ001 -- the refused value
+
+    with pytest.raises(StorageError, match="write_results") as caught:
+        await store.write_results([probe(0), naive, probe(2)])
+
+    assert "\n" not in str(caught.value)
+    assert await everything(store) == []
+
+
+# Intervals
+
+
+async def test_interval_round_trips_every_field(store: Store) -> None:
+    """An interval comes back as written, with its new id."""
+    record = IntervalRecord(
+        kind=IntervalKind.OUTAGE,
+        vantage=EU,
+        subject="shop",
+        start=at(60),
+        end=at(360) + 5 * MICRO,
+        start_bound=at(50),
+        end_bound=at(350),
+        detail={"checks": [API, WEB], "confirmed_after": 3, "note": "détail"},
+    )
+
+    ident = await store.open_interval(record)
+
+    assert await all_intervals(store) == [dataclasses.replace(record, id=ident)]
+
+
+async def test_open_then_close_an_interval(store: Store) -> None:
+    """Closing sets the end, the end bound and the detail; the interval is no longer open."""
+    ident = await store.open_interval(interval(at(60), detail={"failures": 3}))
+    assert [i.id for i in await store.open_intervals(EU)] == [ident]
+
+    await store.close_interval(ident, at(120), end_bound=at(110), detail={"failures": 9})
+
+    (closed,) = await all_intervals(store)
+    assert (closed.end, closed.end_bound, closed.detail) == (at(120), at(110), {"failures": 9})
+    assert await store.open_intervals(EU) == []
+
+
+async def test_closing_without_detail_keeps_it(store: Store) -> None:
+    """Detail and end bound not given on close stay as they were."""
+    record = dataclasses.replace(interval(at(60), detail={"failures": 3}), end_bound=at(70))
+    ident = await store.open_interval(record)
+
+    await store.close_interval(ident, at(120))
+
+    (closed,) = await all_intervals(store)
+    assert (closed.end, closed.end_bound, closed.detail) == (at(120), at(70), {"failures": 3})
+
+
+async def test_closing_an_unknown_or_closed_interval_fails(store: Store) -> None:
+    """Evidence is not rewritten: only an open interval can be closed, once."""
+    ident = await store.open_interval(interval(at(60)))
+    await store.close_interval(ident, at(120))
+
+    with pytest.raises(StorageError, match="close_interval"):
+        await store.close_interval(ident, at(180))
+    with pytest.raises(StorageError, match="close_interval"):
+        await store.close_interval(ident + 1000, at(180))
+    (kept,) = await all_intervals(store)
+    assert kept.end == at(120)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "included"),
+    [
+        pytest.param(at(200), at(300), False, id="query-starts-at-its-end"),
+        pytest.param(at(0), at(100), False, id="query-ends-at-its-start"),
+        pytest.param(at(200) - MICRO, at(300), True, id="last-microsecond"),
+        pytest.param(at(0), at(100) + MICRO, True, id="first-microsecond"),
+        pytest.param(at(50), at(150), True, id="overlaps-its-start"),
+        pytest.param(at(150), at(250), True, id="overlaps-its-end"),
+        pytest.param(at(120), at(130), True, id="inside"),
+        pytest.param(at(0), at(300), True, id="covers"),
+        pytest.param(at(100), at(200), True, id="same"),
+        pytest.param(at(300), at(400), False, id="after"),
+    ],
+)
+async def test_overlap_is_half_open(
+    store: Store, start: datetime, end: datetime, included: bool
+) -> None:
+    """``[100 s, 200 s)`` overlaps a query window exactly when they share an instant."""
+    ident = await store.open_interval(interval(at(100), at(200)))
+
+    got = await store.intervals(start=start, end=end)
+
+    assert [i.id for i in got] == ([ident] if included else [])
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "included"),
+    [
+        pytest.param(at(0), at(100), False, id="before-it-opened"),
+        pytest.param(at(0), at(100) + MICRO, True, id="its-first-microsecond"),
+        pytest.param(at(150), at(160), True, id="while-open"),
+        pytest.param(at(86_400 * 30), at(86_400 * 31), True, id="a-month-later"),
+    ],
+)
+async def test_open_intervals_overlap_everything_after_their_start(
+    store: Store, start: datetime, end: datetime, included: bool
+) -> None:
+    """An interval that is still open reaches every window after its start."""
+    ident = await store.open_interval(interval(at(100)))
+
+    got = await store.intervals(start=start, end=end)
+
+    assert [i.id for i in got] == ([ident] if included else [])
+
+
+async def test_intervals_filters(store: Store) -> None:
+    """Intervals are filtered by kinds, vantage and subject; no kinds selects nothing."""
+    down = await store.open_interval(interval(at(10), at(20)))
+    gap = await store.open_interval(interval(at(30), at(40), kind=IntervalKind.GAP, subject="*"))
+    outage = await store.open_interval(
+        interval(at(50), kind=IntervalKind.OUTAGE, vantage=US_EAST, subject="shop")
+    )
+
+    async def ids(**query: Any) -> list[int | None]:
+        found = await store.intervals(start=at(0), end=at(100), **query)
+        return [i.id for i in found]
+
+    assert await ids() == [down, gap, outage]
+    assert await ids(kinds=[IntervalKind.GAP, IntervalKind.OUTAGE]) == [gap, outage]
+    assert await ids(kinds={IntervalKind.BLIP}) == []
+    assert await ids(kinds=[]) == []
+    assert await ids(vantage=EU) == [down, gap]
+    assert await ids(subject="*") == [gap]
+    assert await ids(kinds=[IntervalKind.CHECK_DOWN], vantage=US_EAST) == []
+
+
+async def test_intervals_are_ordered_by_start_then_id(store: Store) -> None:
+    """Intervals come by start; those starting together, in the order they were stored."""
+    third = await store.open_interval(interval(at(30), at(90)))
+    first = await store.open_interval(interval(at(10), subject=WEB))
+    second = await store.open_interval(interval(at(10), at(11)))
+    fourth = await store.open_interval(interval(at(40), kind=IntervalKind.GAP, subject="*"))
+
+    assert [i.id for i in await all_intervals(store)] == [first, second, third, fourth]
+
+
+async def test_open_intervals_are_per_vantage(store: Store) -> None:
+    """``open_intervals`` returns the vantage's open intervals only, by start."""
+    late = await store.open_interval(interval(at(50)))
+    early = await store.open_interval(interval(at(10), kind=IntervalKind.GAP, subject="*"))
+    await store.open_interval(interval(at(20), at(30)))
+    elsewhere = await store.open_interval(interval(at(5), vantage=US_EAST))
+
+    assert [i.id for i in await store.open_intervals(EU)] == [early, late]
+    assert [i.id for i in await store.open_intervals(US_EAST)] == [elsewhere]
+    assert await store.open_intervals("ap-south") == []
+
+
+# Retention
+
+
+async def test_prune_counts_deleted_results_and_keeps_intervals(store: Store) -> None:
+    """Results before the cutoff go and are counted; later ones and every interval stay."""
+    await store.write_results([probe(i) for i in range(10)])
+    kept = [
+        await store.open_interval(interval(at(0), at(3))),
+        await store.open_interval(interval(at(1))),
+    ]
+
+    assert await store.prune(at(5)) == 5
+
+    assert [r.started_at for r in await everything(store)] == [at(i) for i in range(5, 10)]
+    assert [i.id for i in await all_intervals(store)] == kept
+    assert await store.prune(at(5)) == 0
+
+
+# Lifecycle
+
+
+async def test_migrations_are_idempotent(store: Store, make_store: Callable[[], Store]) -> None:
+    """Opening a migrated database again applies nothing and reports the same version."""
+    version = await store.schema_version()
+    assert version >= 1
+
+    again = make_store()
+    await again.open()
+
+    assert await again.schema_version() == version
+    assert await store.schema_version() == version
+
+
+async def test_data_survives_close_and_reopen(
+    store: Store, make_store: Callable[[], Store]
+) -> None:
+    """Results and intervals written before closing are there after opening again."""
+    await store.write_results(SAMPLE)
+    ident = await store.open_interval(interval(at(3)))
+    await store.close()
+
+    reopened = make_store()
+    await reopened.open()
+
+    assert await everything(reopened) == SAMPLE
+    assert [i.id for i in await reopened.open_intervals(EU)] == [ident]
+    assert await reopened.last_result_at(US_EAST) == at(11)
+
+
+async def test_a_closed_store_refuses_work(store: Store) -> None:
+    """After ``close`` (idempotent) every operation is a StorageError, until opened again."""
+    await store.close()
+    await store.close()
+
+    with pytest.raises(StorageError):
+        await store.write_results([probe(0)])
+
+    await store.open()
+    await store.write_results([probe(0)])
+    assert len(await everything(store)) == 1

@@ -1,0 +1,326 @@
+"""ResultWriter: batching, order, retries and shutdown, on a fake clock and a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.clock import FakeClock
+from monitor.errors import StorageError
+from monitor.results import Outcome, ProbeResult
+from monitor.store import SQLiteStore
+from monitor.writer import ResultWriter
+
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+class FailingStore(SQLiteStore):
+    """A real SQLiteStore whose first ``failures`` writes raise StorageError.
+
+    It also notes when each write was attempted (on the fake clock) and lets a test wait until a
+    number of batches are written, since those run in a real worker thread.
+    """
+
+    def __init__(self, path: Path, clock: FakeClock, failures: int = 0) -> None:
+        super().__init__(path)
+        self.clock = clock
+        self.failures = failures
+        self.attempts: list[float] = []
+        self.batches: list[int] = []
+        self.writing = asyncio.Event()
+        self._written = asyncio.Condition()
+
+    async def write_results(self, results: Sequence[ProbeResult]) -> None:
+        """Fail while failures are left; otherwise write for real and note the batch size."""
+        self.attempts.append(self.clock.monotonic())
+        self.writing.set()
+        if len(self.attempts) <= self.failures:
+            raise StorageError(f"sqlite:///{self.path}: write_results: database is locked")
+        await super().write_results(results)
+        async with self._written:
+            self.batches.append(len(results))
+            self._written.notify_all()
+
+    async def wait_for_batches(self, count: int) -> None:
+        """Until ``count`` batches are written (a guard fails the test if that never happens)."""
+        async with asyncio.timeout(10), self._written:
+            await self._written.wait_for(lambda: len(self.batches) >= count)
+
+    async def stored(self) -> list[ProbeResult]:
+        """Everything in the file."""
+        return await self.results(start=T0 - timedelta(days=1), end=T0 + timedelta(days=1))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Time that moves only when the test says so."""
+    return FakeClock(T0)
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[FailingStore]:
+    """A store that works until a test gives it failures."""
+    store = FailingStore(tmp_path / "results.db", clock)
+    await store.open()
+    yield store
+    await store.close()
+
+
+@contextlib.asynccontextmanager
+async def running(writer: ResultWriter, clock: FakeClock) -> AsyncIterator[asyncio.Task[None]]:
+    """``writer.run()`` as a task, parked in its first wait; cancelled on exit."""
+    task = asyncio.create_task(writer.run())
+    await clock.settle()
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def result(index: int) -> ProbeResult:
+    """The ``index``-th result: 10 ms apart, over three checks."""
+    return ProbeResult(
+        f"shop/check-{index % 3}",
+        "eu-west",
+        T0 + timedelta(milliseconds=10 * index),
+        0.001 * (index % 7),
+        Outcome.UP if index % 5 else Outcome.TIMEOUT,
+        status=200 if index % 5 else None,
+    )
+
+
+def submit(writer: ResultWriter, indexes: range) -> list[ProbeResult]:
+    """Submit results ``indexes``; return them."""
+    results = [result(i) for i in indexes]
+    for each in results:
+        writer.submit(each)
+    return results
+
+
+async def test_a_full_batch_is_written_at_once(store: FailingStore, clock: FakeClock) -> None:
+    """Full batches go without waiting for the interval; the rest goes when it has passed."""
+    writer = ResultWriter(store, clock, batch_size=5, flush_interval=1.0)
+    async with running(writer, clock):
+        results = submit(writer, range(12))
+        await store.wait_for_batches(2)
+        await clock.settle()
+        assert (store.batches, writer.depth, clock.monotonic()) == ([5, 5], 2, 0.0)
+
+        await clock.advance(1.0)
+        await store.wait_for_batches(3)
+
+    assert store.batches == [5, 5, 2]
+    assert await store.stored() == results
+
+
+async def test_a_partial_batch_waits_for_the_interval(
+    store: FailingStore, clock: FakeClock
+) -> None:
+    """Fewer than ``batch_size`` results are written when ``flush_interval`` has passed."""
+    writer = ResultWriter(store, clock, batch_size=500, flush_interval=2.0)
+    async with running(writer, clock):
+        results = submit(writer, range(3))
+        await clock.advance(1.999)
+        assert (store.attempts, writer.depth) == ([], 3)
+
+        await clock.advance(0.001)
+        await store.wait_for_batches(1)
+        await clock.settle()
+
+        assert store.attempts == [2.0]
+        assert (writer.depth, writer.written, writer.write_errors) == (0, 3, 0)
+        assert writer.last_write_at == T0 + timedelta(seconds=2)
+    assert await store.stored() == results
+
+
+async def test_a_batch_leaves_the_interval_on_schedule(
+    store: FailingStore, clock: FakeClock
+) -> None:
+    """A full batch written mid-interval does not postpone the timed flush of the rest."""
+    writer = ResultWriter(store, clock, batch_size=4, flush_interval=1.0)
+    async with running(writer, clock):
+        submit(writer, range(2))
+        await clock.advance(0.5)
+        submit(writer, range(2, 5))
+        await store.wait_for_batches(1)
+        await clock.settle()
+
+        await clock.advance(0.5)
+        await store.wait_for_batches(2)
+
+    assert store.attempts == [0.5, 1.0]
+    assert store.batches == [4, 1]
+
+
+async def test_order_is_kept_across_many_batches(store: FailingStore, clock: FakeClock) -> None:
+    """Results are stored exactly once each, in the order they were submitted."""
+    writer = ResultWriter(store, clock, batch_size=100, flush_interval=1.0)
+    async with running(writer, clock):
+        results = submit(writer, range(1234))
+        await store.wait_for_batches(12)
+        await clock.settle()
+        await clock.advance(1.0)
+        await store.wait_for_batches(13)
+
+    assert store.batches == [100] * 12 + [34]
+    assert await store.stored() == results
+
+
+async def test_a_failing_store_loses_and_duplicates_nothing(
+    store: FailingStore, clock: FakeClock
+) -> None:
+    """Failed writes keep their batch and retry after 1, 2, 4 s; results queued meanwhile follow."""
+    errors: list[StorageError] = []
+    store.failures = 3
+    writer = ResultWriter(store, clock, batch_size=500, flush_interval=1.0, on_error=errors.append)
+    async with running(writer, clock):
+        results = submit(writer, range(10))
+        await clock.advance(2.5)
+        results += submit(writer, range(10, 15))
+        await clock.advance(5.5)
+        await store.wait_for_batches(1)
+        await clock.settle()
+
+        assert store.attempts == [1.0, 2.0, 4.0, 8.0]
+        assert (writer.write_errors, writer.written, writer.depth) == (3, 15, 0)
+        assert writer.last_write_at == T0 + timedelta(seconds=8)
+    assert [str(e) for e in errors] == [
+        f"sqlite:///{store.path}: write_results: database is locked"
+    ] * 3
+    assert await store.stored() == results
+
+
+async def test_backoff_doubles_up_to_thirty_seconds(store: FailingStore, clock: FakeClock) -> None:
+    """Retries wait 1, 2, 4, 8, 16 s, then 30 s each, and keep the results queued throughout."""
+    store.failures = 1_000
+    writer = ResultWriter(store, clock, batch_size=500, flush_interval=1.0)
+    async with running(writer, clock):
+        submit(writer, range(3))
+        await clock.advance(1.0 + 200.0)
+
+    assert store.attempts == [1, 2, 4, 8, 16, 32, 62, 92, 122, 152, 182]
+    assert (writer.depth, writer.written, writer.write_errors) == (3, 0, 11)
+    assert writer.last_write_at is None
+
+
+async def test_cancelled_while_retrying_keeps_the_batch(
+    store: FailingStore, clock: FakeClock
+) -> None:
+    """Cancelling during the backoff propagates and leaves the batch queued for drain."""
+    store.failures = 1
+    writer = ResultWriter(store, clock, batch_size=500, flush_interval=1.0)
+    task = asyncio.create_task(writer.run())
+    await clock.settle()
+    results = submit(writer, range(3))
+    await clock.advance(1.0)
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert (writer.depth, writer.written) == (3, 0)
+    assert await writer.drain(10.0) == 3
+    assert await store.stored() == results
+
+
+async def test_cancelled_while_writing_finishes_that_write_once(
+    store: FailingStore, clock: FakeClock
+) -> None:
+    """A write under way when cancelled is waited for, so its batch is neither lost nor repeated."""
+    writer = ResultWriter(store, clock, batch_size=500, flush_interval=1.0)
+    task = asyncio.create_task(writer.run())
+    await clock.settle()
+    results = submit(writer, range(500))
+    await store.writing.wait()
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert (writer.depth, writer.written) == (0, 500)
+    assert await writer.drain(10.0) == 0
+    assert await store.stored() == results
+
+
+async def test_drain_writes_everything_left(store: FailingStore, clock: FakeClock) -> None:
+    """At shutdown every queued result is written, in batches, and the count returned."""
+    writer = ResultWriter(store, clock, batch_size=500, flush_interval=1.0)
+    results = submit(writer, range(1200))
+
+    assert await writer.drain(30.0) == 1200
+
+    assert store.batches == [500, 500, 200]
+    assert writer.depth == 0
+    assert await store.stored() == results
+
+
+async def test_drain_retries_until_its_deadline(store: FailingStore, clock: FakeClock) -> None:
+    """A failing store is retried within the deadline; what is left stays queued."""
+    store.failures = 1_000
+    writer = ResultWriter(store, clock)
+    submit(writer, range(4))
+
+    drain = asyncio.create_task(writer.drain(5.0))
+    await clock.advance(5.0)
+
+    assert await drain == 0
+    assert store.attempts == [0, 1, 3, 5]
+    assert (writer.depth, writer.write_errors) == (4, 4)
+
+
+async def test_drain_succeeds_once_the_store_recovers(
+    store: FailingStore, clock: FakeClock
+) -> None:
+    """A store that comes back before the deadline gets everything."""
+    store.failures = 2
+    writer = ResultWriter(store, clock)
+    results = submit(writer, range(4))
+
+    drain = asyncio.create_task(writer.drain(5.0))
+    await clock.advance(3.0)
+
+    assert await drain == 4
+    assert store.attempts == [0, 1, 3]
+    assert await store.stored() == results
+
+
+async def test_nothing_is_dropped_past_max_queue(store: FailingStore, clock: FakeClock) -> None:
+    """``submit`` never blocks or drops: past ``max_queue`` the writer only says so."""
+    store.failures = 1_000
+    writer = ResultWriter(store, clock, batch_size=5, max_queue=10)
+    async with running(writer, clock):
+        results = submit(writer, range(25))
+        await clock.settle()
+
+        assert (writer.depth, writer.over_capacity) == (25, True)
+    store.failures = 0
+
+    assert await writer.drain(10.0) == 25
+    assert writer.over_capacity is False
+    assert await store.stored() == results
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({"batch_size": 0}, id="batch_size"),
+        pytest.param({"flush_interval": 0.0}, id="flush_interval"),
+        pytest.param({"max_queue": 0}, id="max_queue"),
+    ],
+)
+def test_nonsense_settings_are_refused(
+    tmp_path: Path, clock: FakeClock, options: dict[str, Any]
+) -> None:
+    """Sizes and intervals must be positive."""
+    store = SQLiteStore(tmp_path / "unused.db")
+
+    with pytest.raises(ValueError, match=next(iter(options))):
+        ResultWriter(store, clock, **options)
