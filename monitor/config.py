@@ -95,6 +95,13 @@ class HttpCheck(_Timing):
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"url: expected an http:// or https:// URL, got {self.url!r}")
+        for name in ("min_bytes", "stream_bytes"):
+            wanted = getattr(self, name)
+            if wanted is not None and wanted > self.max_body_bytes:
+                raise ValueError(
+                    f"{name}: {wanted} is more than max_body_bytes ({self.max_body_bytes}),"
+                    " the most a probe reads"
+                )
         if self.regex is not None:
             try:
                 re.compile(self.regex)

@@ -16,14 +16,15 @@ import signal
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 from prometheus_client import CollectorRegistry
 
 from .clock import Clock
-from .config import Settings, load_settings
+from .config import HttpCheck, Settings, load_settings
 from .errors import ConfigError, StorageError
 from .httpapi import HttpSurface
 from .metrics import Metrics
-from .probes import run_probe
+from .probes import DnsResolver, open_session, run_probe
 from .results import ProbeResult
 from .scheduler import ScheduledCheck, Scheduler
 from .state import ServiceState, StateTracker
@@ -85,6 +86,7 @@ class Daemon:
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
         self._write_errors_seen = 0
+        self._session: aiohttp.ClientSession | None = None
 
     def stop(self) -> None:
         """Ask the daemon to drain and exit."""
@@ -104,6 +106,8 @@ class Daemon:
                 await self._run_tasks()
             finally:
                 await self.http.stop()
+                if self._session is not None:
+                    await self._session.close()
         finally:
             await self._store.close()
 
@@ -182,13 +186,25 @@ class Daemon:
             )
             log.info("recorded a gap of %s since this vantage last measured", now - last)
 
+    def _shared_session(self) -> aiohttp.ClientSession:
+        """One pooled session for the checks that ask to reuse connections."""
+        if self._session is None:
+            servers = self.settings.resolver
+            self._session = open_session(
+                resolver=DnsResolver(servers) if servers else None, reuse_connections=True
+            )
+        return self._session
+
     async def _probe(self, check: ScheduledCheck) -> ProbeResult:
+        spec = check.spec
+        reuse = isinstance(spec, HttpCheck) and spec.reuse_connections
         return await run_probe(
-            check.spec,
+            spec,
             check_id=check.id,
             vantage=self.settings.vantage,
             clock=self._clock,
             resolver_servers=self.settings.resolver,
+            session=self._shared_session() if reuse else None,
         )
 
     async def _on_result(self, check: ScheduledCheck, result: ProbeResult) -> bool:

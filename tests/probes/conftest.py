@@ -1,0 +1,59 @@
+"""Fixtures for the probe tests: real servers on loopback, torn down after each test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+
+from .servers import Certs, DnsZone, RawServers, WebServers, make_certs, serve_dns
+
+#: The names the test DNS server knows. Nothing else is ever resolved: every test that resolves a
+#: name asks this server, never the system resolver.
+ZONE = {
+    "shop.test": {"A": ["127.0.0.1"]},
+    "pool.test": {"A": ["127.0.0.3", "127.0.0.1", "127.0.0.2"], "AAAA": ["::1"]},
+    "alias.test": {"CNAME": ["Shop.Test."]},
+    "notes.test": {"TXT": ['"v=spf1 -all"']},
+    "v4only.test": {"A": ["127.0.0.1"]},
+}
+
+
+@pytest.fixture
+async def web_servers() -> AsyncIterator[WebServers]:
+    """aiohttp servers on loopback."""
+    servers = WebServers()
+    yield servers
+    await servers.close()
+
+
+@pytest.fixture
+async def raw() -> AsyncIterator[RawServers]:
+    """Raw TCP servers on loopback."""
+    servers = RawServers()
+    yield servers
+    await servers.close()
+
+
+@pytest.fixture
+async def dns_zone() -> AsyncIterator[tuple[DnsZone, str]]:
+    """The test DNS server and its address as ``HOST:PORT``.
+
+    ``silent.test`` is never answered; ``broken.test`` gets SERVFAIL.
+    """
+    zone = DnsZone(
+        records=ZONE, silent=frozenset({"silent.test"}), failing=frozenset({"broken.test"})
+    )
+    transport, port = await serve_dns(zone)
+    yield zone, f"127.0.0.1:{port}"
+    transport.close()
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
+    """Test certificates, made once per session with the openssl command."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command is not installed; it makes the TLS test certificates")
+    return make_certs(tmp_path_factory.mktemp("certs"), openssl)
