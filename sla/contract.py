@@ -75,10 +75,14 @@ class Period:
             )
 
 
+_MAX_MICROS = timedelta.max // timedelta(microseconds=1)
+
+
 def _span(amount: Decimal, unit_seconds: int) -> timedelta:
     """An exact duration of ``amount`` units, to the microsecond."""
     micros = (amount * unit_seconds * 1_000_000).to_integral_value(ROUND_HALF_UP)
-    return timedelta(microseconds=int(micros))
+    # Longer than any calendar can hold means "no limit" in practice: saturate, don't overflow.
+    return timedelta(microseconds=min(int(micros), _MAX_MICROS))
 
 
 def _non_negative(name: str, value: Decimal | None) -> None:

@@ -222,7 +222,12 @@ def compute_credits(
         minutes, pieces = creditable_minutes(contract, todays, excluded_today, span)
         fee, source = _fee(contract, fees, day)
         minutes_in_day = Fraction(_micros(span.duration), _MINUTE_US)
-        uncapped = minutes * Fraction(fee) * Fraction(contract.credit_multiplier) / minutes_in_day
+        # A date the zone skips entirely (Pacific/Apia, 2011-12-30) has no time and no credit.
+        uncapped = (
+            minutes * Fraction(fee) * Fraction(contract.credit_multiplier) / minutes_in_day
+            if minutes_in_day
+            else Fraction(0)
+        )
         results.append(
             DayCredit(
                 date=day,

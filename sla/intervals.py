@@ -150,7 +150,7 @@ def quorum(sets: Sequence[Iterable[Interval]], k: int) -> IntervalSet:
         if opened is None and depth >= k:
             opened = instant
         elif opened is not None and depth < k:
-            if instant > opened:
-                out.append(Interval(opened, instant))
+            # Never empty: sets are normalised (no zero-length interval) and ends sort first.
+            out.append(Interval(opened, instant))
             opened = None
     return normalize(out)

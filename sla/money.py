@@ -23,7 +23,9 @@ def round_half_up(amount: Fraction | Decimal, minor_units: int) -> Decimal:
     whole, rest = divmod(abs(scaled.numerator), scaled.denominator)
     if 2 * rest >= scaled.denominator:
         whole += 1
-    return Decimal(sign * whole).scaleb(-minor_units)
+    # Built from its digits, so no decimal context precision can round it again.
+    digits = tuple(int(d) for d in str(whole))
+    return Decimal((0 if sign > 0 else 1, digits, -minor_units))
 
 
 def format_money(amount: Decimal, minor_units: int) -> str:
