@@ -261,3 +261,52 @@ async def test_sighup_with_a_bad_config_keeps_running(
     assert code == 0
     assert "configuration reload refused" in stderr
     assert "interval" in stderr
+
+
+async def test_a_hostile_target_does_not_disturb_the_others(tmp_path: Path, target: Target) -> None:
+    """A target that accepts connections and never answers times out on its own; the healthy
+    check beside it stays up and the daemon stays healthy."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def black_hole(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(black_hole, "127.0.0.1", 0)
+    hole_port = server.sockets[0].getsockname()[1]
+    http_port = free_port()
+    config = tmp_path / "slawatch.yaml"
+    db = tmp_path / "slawatch.db"
+    write_config(config, target.port, http_port, db)
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + f"""  - name: hole
+    contract: basic
+    frontend:
+      - {{name: home, type: http, url: "http://127.0.0.1:{hole_port}/",
+          interval: {INTERVAL}s, timeout: 300ms, retry_interval: {RETRY}s}}
+""",
+        encoding="utf-8",
+    )
+    daemon = Daemon(config, http_port)
+    await daemon.start()
+
+    async def states() -> dict[str, str]:
+        _, body = await daemon.get("/api/state")
+        return {name: s["state"] for name, s in json.loads(body)["services"].items()}
+
+    async def settled() -> bool:
+        return await states() == {"shop": "up", "hole": "down"}
+
+    await wait_for(settled, "healthy shop up and black hole down")
+    _, body = await daemon.get("/api/state")
+    hole = json.loads(body)["services"]["hole"]["checks"]["home"]["last_result"]
+    assert hole["outcome"] == "timeout"
+    assert hole["latency_seconds"] < 1.0
+    assert await daemon.healthy()
+    await daemon.signal(signal.SIGTERM)
+    code, stderr = await daemon.wait()
+    server.close()
+    for writer in held:
+        writer.close()
+    await server.wait_closed()
+    assert code == 0, stderr

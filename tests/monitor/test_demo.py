@@ -12,7 +12,16 @@ from pathlib import Path
 def test_demo_measures_the_scripted_outage(tmp_path: Path) -> None:
     """A short demo run prints one measured outage close to the script, and its credits."""
     done = subprocess.run(
-        [sys.executable, "-m", "monitor.cli", "demo", "--duration", "24", "--workdir", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "monitor.cli",
+            "demo",
+            "--duration",
+            "24",
+            "--workdir",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

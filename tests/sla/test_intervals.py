@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -87,6 +88,15 @@ def test_interval_is_stored_in_utc() -> None:
     assert iv == Interval(
         datetime(2026, 10, 5, 10, 0, tzinfo=UTC), datetime(2026, 10, 5, 10, 7, 30, tzinfo=UTC)
     )
+
+
+def test_interval_respects_fold_of_a_repeated_local_time() -> None:
+    """01:30 (fold=0) to 01:30 (fold=1) in New York on 2026-11-01 is one real hour."""
+    new_york = ZoneInfo("America/New_York")
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=new_york)
+    iv = Interval(first, first.replace(fold=1))
+    assert iv.start == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+    assert iv.duration == timedelta(hours=1)
 
 
 def test_intervals_order_by_start_then_end() -> None:
