@@ -25,7 +25,8 @@ def round_half_up(amount: Fraction | Decimal, minor_units: int) -> Decimal:
         whole += 1
     # Built from its digits, so no decimal context precision can round it again.
     digits = tuple(int(d) for d in str(whole))
-    return Decimal((0 if sign > 0 else 1, digits, -minor_units))
+    # An amount that rounds to zero is plain zero, never "-0.00".
+    return Decimal((1 if sign < 0 and whole else 0, digits, -minor_units))
 
 
 def format_money(amount: Decimal, minor_units: int) -> str:
