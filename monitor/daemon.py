@@ -10,7 +10,6 @@ configuration file; a bad file is refused and the running configuration kept.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 from datetime import datetime, timedelta
@@ -27,9 +26,9 @@ from .metrics import Metrics
 from .probes import DnsResolver, open_session, run_probe
 from .results import ProbeResult
 from .scheduler import ScheduledCheck, Scheduler
-from .state import ServiceState, StateTracker
+from .state import CheckState, ServiceState, StateTracker
 from .store.base import IntervalKind, IntervalRecord, Store
-from .writer import ResultWriter
+from .writer import IntervalOpen, ResultWriter, new_interval_id
 
 __all__ = ["Daemon", "build_checks"]
 
@@ -71,9 +70,9 @@ class Daemon:
         self._config_path = config_path
         self.metrics = Metrics(registry, settings.vantage, version)
         self.registry = registry
-        self.writer = ResultWriter(store, clock)
+        self.writer = ResultWriter(store, clock, on_error=self._store_failed)
         self.tracker = StateTracker(
-            store, settings.vantage, on_service_change=self._service_changed
+            store, self.writer, settings.vantage, on_service_change=self._service_changed
         )
         self.scheduler = Scheduler(
             clock,
@@ -169,21 +168,29 @@ class Daemon:
         log.info("configuration reloaded: %d checks", len(self.scheduler.checks))
         return True
 
+    def _store_failed(self, error: StorageError) -> None:
+        log.error(
+            "store write failed, retrying (%d results, %d interval changes waiting): %s",
+            self.writer.depth,
+            self.writer.journal_depth,
+            error,
+        )
+
     async def _record_restart_gap(self) -> None:
         """Time between this vantage's last result and now was not measured: a gap."""
         last = await self._store.last_result_at(self.settings.vantage)
         now = self._clock.now()
         if last is not None and now > last:
-            await self._store.open_interval(
-                IntervalRecord(
-                    IntervalKind.GAP,
-                    self.settings.vantage,
-                    "*",
-                    last,
-                    now,
-                    detail={"reason": "daemon not running"},
-                )
+            gap = IntervalRecord(
+                IntervalKind.GAP,
+                self.settings.vantage,
+                "*",
+                last,
+                now,
+                detail={"reason": "daemon not running"},
+                id=new_interval_id(),
             )
+            self.writer.submit_interval(IntervalOpen(gap))
             log.info("recorded a gap of %s since this vantage last measured", now - last)
 
     def _shared_session(self) -> aiohttp.ClientSession:
@@ -210,11 +217,7 @@ class Daemon:
     async def _on_result(self, check: ScheduledCheck, result: ProbeResult) -> bool:
         self.metrics.observe_result(check, result)
         self.writer.submit(result)
-        fast = await self.tracker.observe(check, result)
-        track = self.tracker.tracks.get(check.id)
-        if track is not None:
-            self.metrics.set_check_state(check, track.state)
-        return fast
+        return self.tracker.observe(check, result)
 
     def _service_changed(
         self, service: str, old: ServiceState, new: ServiceState, at: datetime
@@ -226,8 +229,11 @@ class Daemon:
         """Apply retention now and then (C8: raw results kept ``retention_days``)."""
         while True:
             cutoff = self._clock.now() - timedelta(days=self.settings.retention_days)
-            with contextlib.suppress(StorageError):
+            try:
                 pruned = await self._store.prune(cutoff)
+            except StorageError as error:
+                log.error("retention: pruning failed, trying again in an hour: %s", error)
+            else:
                 if pruned:
                     log.info("retention: removed %d results older than %s", pruned, cutoff)
             await self._clock.sleep(PRUNE_EVERY)
@@ -242,6 +248,11 @@ class Daemon:
         self.metrics.write_errors.inc(errors - self._write_errors_seen)
         self._write_errors_seen = errors
         self.metrics.in_flight.set(self.scheduler.in_flight)
+        now = self._clock.now()
+        for track in self.tracker.tracks.values():
+            # Not measured lately is not up (nor down): the live view says unknown.
+            state = CheckState.UNKNOWN if track.stale(now) else track.state
+            self.metrics.set_check_state(track.check, state)
         self.metrics.queue_depth.set(self.writer.depth)
         if self.writer.last_write_at is not None:
             self.metrics.last_write.set(self.writer.last_write_at.timestamp())

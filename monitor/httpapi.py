@@ -77,7 +77,7 @@ class HttpSurface:
         if lag > MAX_HEALTHY_LAG:
             problems.append(f"probes start {lag:.1f}s late")
         writer = daemon.writer
-        if writer.depth and writer.last_write_at is not None:
+        if (writer.depth or writer.journal_depth) and writer.last_write_at is not None:
             age = (daemon.clock_now() - writer.last_write_at).total_seconds()
             if age > MAX_WRITE_AGE:
                 problems.append(f"no result written for {age:.0f}s ({writer.depth} waiting)")
@@ -88,6 +88,7 @@ class HttpSurface:
             "checks": len(daemon.scheduler.checks),
             "scheduler_lag_seconds": lag,
             "store_queue_depth": writer.depth,
+            "interval_changes_waiting": writer.journal_depth,
         }
         return not problems, body
 
@@ -109,6 +110,7 @@ class HttpSurface:
                 "id": check_id,
                 "role": track.check.role.value,
                 "state": track.state.value,
+                "stale": track.stale(daemon.clock_now()),
                 "down_since": format_instant(track.down_start) if track.down_start else None,
                 "last_result": None
                 if last is None

@@ -7,30 +7,31 @@ Failures that recover sooner are a *blip*: recorded, never an outage. A result t
 the previous one went stale (interval + timeout + slack) leaves a *gap* between them: not
 measured, neither up nor down.
 
-Per service: every frontend check DOWN is an *outage* (C1, C3), some is *degraded*. Intervals are
-written to the store as they open and close, so a crash loses at most an open interval's end;
-:meth:`StateTracker.restore` picks open intervals up again after a restart.
+Intervals are handed to the result writer's journal as they open and close: the tracker never
+waits on the store, and a store that fails meanwhile loses none of them (they are written, in
+order, when it is back).
+
+Per service: every frontend check DOWN is an *outage* (C1, C3), some is *degraded*. A crash
+loses at most the changes of the last moment (the journal is written within a fraction of a
+second); :meth:`StateTracker.restore` picks open intervals up again after a restart.
 """
 
 from __future__ import annotations
 
 import enum
-import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from .config import CheckRole
-from .errors import StorageError
 from .results import ProbeResult
 from .scheduler import ScheduledCheck
 from .store.base import IntervalKind, IntervalRecord, Store
+from .writer import IntervalClose, IntervalOpen, ResultWriter, new_interval_id
 
 __all__ = ["CheckState", "CheckTrack", "ServiceState", "StateTracker", "freshness_bound"]
-
-log = logging.getLogger(__name__)
 
 #: Extra time beyond interval + timeout before a result counts as stale (scheduler lag, clock
 #: steps); a gap shorter than this is ordinary jitter, not missing measurement.
@@ -75,6 +76,13 @@ class CheckTrack:
     interval_id: int | None = None
     outcomes: Counter[str] = field(default_factory=Counter)
 
+    def stale(self, now: datetime) -> bool:
+        """True when no result is fresh enough to say anything about ``now`` (a gap is open)."""
+        if self.last_result is None:
+            return True
+        age = (now - self.last_result.started_at).total_seconds()
+        return age > freshness_bound(self.check)
+
 
 @dataclass(slots=True)
 class _ServiceTrack:
@@ -94,13 +102,20 @@ Listener = Callable[[str, ServiceState, ServiceState, datetime], None]
 class StateTracker:
     """Turns results into confirmed states and persisted intervals."""
 
-    def __init__(self, store: Store, vantage: str, *, on_service_change: Listener | None = None):
+    def __init__(
+        self,
+        store: Store,
+        journal: ResultWriter,
+        vantage: str,
+        *,
+        on_service_change: Listener | None = None,
+    ) -> None:
         self._store = store
+        self._journal = journal
         self._vantage = vantage
         self._on_service_change = on_service_change
         self._tracks: dict[str, CheckTrack] = {}
         self._services: dict[str, _ServiceTrack] = {}
-        self.storage_errors = 0
 
     @property
     def tracks(self) -> dict[str, CheckTrack]:
@@ -150,9 +165,9 @@ class StateTracker:
                 )
             elif record.id is not None:
                 # A check or service no longer configured: its interval ends where evidence ends.
-                await self._close(record.id, record.end_bound or record.start, record.end_bound)
+                self._close(record.id, record.end_bound or record.start, record.end_bound)
 
-    async def observe(self, check: ScheduledCheck, result: ProbeResult) -> bool:
+    def observe(self, check: ScheduledCheck, result: ProbeResult) -> bool:
         """Take one result; return True while the check should be re-probed fast."""
         track = self._tracks.get(check.id)
         if track is None:
@@ -163,28 +178,28 @@ class StateTracker:
         if previous is not None and (at - previous.started_at) > timedelta(
             seconds=freshness_bound(check)
         ):
-            await self._record(
+            self._record(
                 IntervalRecord(IntervalKind.GAP, self._vantage, check.id, previous.started_at, at)
             )
         if result.up:
-            await self._on_success(track, result)
+            self._on_success(track, result)
             changed = track.state is not CheckState.UP
             track.state = CheckState.UP
             if changed and check.role is CheckRole.FRONTEND:
-                await self._evaluate(check.service, result, track)
+                self._evaluate(check.service, result, track)
             return False
-        await self._on_failure(track, result)
+        self._on_failure(track, result)
         if track.state is CheckState.DOWN and check.role is CheckRole.FRONTEND:
-            await self._evaluate(check.service, result, track)
+            self._evaluate(check.service, result, track)
         return True
 
-    async def _on_success(self, track: CheckTrack, result: ProbeResult) -> None:
+    def _on_success(self, track: CheckTrack, result: ProbeResult) -> None:
         at = result.started_at
         if track.state is CheckState.DOWN and track.interval_id is not None:
             detail = {"outcomes": dict(track.outcomes), "recovered_by": result.detail}
-            await self._close(track.interval_id, at, track.last_failure_at, detail)
+            self._close(track.interval_id, at, track.last_failure_at, detail)
         elif track.failures and track.first_failure is not None:
-            await self._record(
+            self._record(
                 IntervalRecord(
                     IntervalKind.BLIP,
                     self._vantage,
@@ -204,7 +219,7 @@ class StateTracker:
         track.outcomes.clear()
         track.last_success_at = at
 
-    async def _on_failure(self, track: CheckTrack, result: ProbeResult) -> None:
+    def _on_failure(self, track: CheckTrack, result: ProbeResult) -> None:
         track.outcomes[result.outcome.value] += 1
         track.last_failure_at = result.started_at
         if track.state is CheckState.DOWN:
@@ -218,7 +233,7 @@ class StateTracker:
         track.state = CheckState.DOWN
         track.down_start = first.started_at
         track.down_start_bound = track.last_success_at
-        track.interval_id = await self._record(
+        track.interval_id = self._record(
             IntervalRecord(
                 IntervalKind.CHECK_DOWN,
                 self._vantage,
@@ -230,7 +245,7 @@ class StateTracker:
             )
         )
 
-    async def _evaluate(self, service: str, result: ProbeResult, changed: CheckTrack) -> None:
+    def _evaluate(self, service: str, result: ProbeResult, changed: CheckTrack) -> None:
         frontend = [
             t
             for t in self._tracks.values()
@@ -262,7 +277,7 @@ class StateTracker:
             at, start_bound = result.started_at, None
         if track.interval_id is not None:
             end_bound = changed.last_failure_at if changed.state is CheckState.UP else None
-            await self._close(track.interval_id, at, end_bound)
+            self._close(track.interval_id, at, end_bound)
             track.interval_id = None
         kind = {
             ServiceState.DOWN: IntervalKind.OUTAGE,
@@ -271,7 +286,7 @@ class StateTracker:
         track.kind = kind.get(new)
         if track.kind is not None:
             detail: dict[str, Any] = {"checks_down": sorted(t.check.name for t in down)}
-            track.interval_id = await self._record(
+            track.interval_id = self._record(
                 IntervalRecord(
                     track.kind,
                     self._vantage,
@@ -287,23 +302,16 @@ class StateTracker:
         if self._on_service_change is not None:
             self._on_service_change(service, old, new, at)
 
-    async def _record(self, record: IntervalRecord) -> int | None:
-        try:
-            return await self._store.open_interval(record)
-        except StorageError as error:
-            self.storage_errors += 1
-            log.error("could not record %s interval of %s: %s", record.kind, record.subject, error)
-            return None
+    def _record(self, record: IntervalRecord) -> int:
+        interval_id = new_interval_id()
+        self._journal.submit_interval(IntervalOpen(replace(record, id=interval_id)))
+        return interval_id
 
-    async def _close(
+    def _close(
         self,
         interval_id: int,
         end: datetime,
         end_bound: datetime | None,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        try:
-            await self._store.close_interval(interval_id, end, end_bound, detail)
-        except StorageError as error:
-            self.storage_errors += 1
-            log.error("could not close interval %s: %s", interval_id, error)
+        self._journal.submit_interval(IntervalClose(interval_id, end, end_bound, detail))

@@ -7,6 +7,11 @@ head: a batch when ``batch_size`` results are waiting, and whatever is waiting o
 retried after a pause that doubles from 1 s up to 30 s, so results are written once each, in the
 order they were submitted.
 
+Interval changes (an outage opening, a check recovering) travel the same way, in a journal of
+their own that is written first, one change at a time, in order, as soon as it is submitted. Each
+interval carries an id chosen before it is written, so its close can be queued behind its open,
+and a retried write of either is harmless (the store makes both idempotent).
+
 Past ``max_queue`` results nothing is dropped either: the queue keeps growing and
 :attr:`ResultWriter.over_capacity` says so (spilling to a local file is the planned remedy).
 """
@@ -16,22 +21,56 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import secrets
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from .clock import Clock
 from .errors import StorageError
 from .results import ProbeResult
-from .store.base import Store
+from .store.base import IntervalRecord, Store
 
-__all__ = ["MAX_BACKOFF", "MIN_BACKOFF", "ResultWriter"]
+__all__ = [
+    "MAX_BACKOFF",
+    "MIN_BACKOFF",
+    "IntervalClose",
+    "IntervalOpen",
+    "ResultWriter",
+    "new_interval_id",
+]
 
 #: The first pause after a failed write, in seconds; it doubles after each further failure...
 MIN_BACKOFF: Final = 1.0
 #: ... up to this, so a store that comes back is used again within half a minute.
 MAX_BACKOFF: Final = 30.0
+
+
+def new_interval_id() -> int:
+    """A fresh interval id: random 62 bits, so vantages sharing one store never collide."""
+    return secrets.randbits(62) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalOpen:
+    """Store ``record`` (which carries its id)."""
+
+    record: IntervalRecord
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalClose:
+    """Close the interval ``interval_id`` at ``end``."""
+
+    interval_id: int
+    end: datetime
+    end_bound: datetime | None = None
+    detail: Mapping[str, Any] | None = None
+
+
+IntervalChange = IntervalOpen | IntervalClose
 
 
 class ResultWriter:
@@ -64,6 +103,7 @@ class ResultWriter:
         self.max_queue = max_queue
         self._on_error = on_error
         self._queue: deque[ProbeResult] = deque()
+        self._journal: deque[IntervalChange] = deque()
         self._batch_ready = asyncio.Event()
         # One write at a time, so that run() and drain() never write the same head twice.
         self._writing = asyncio.Lock()
@@ -75,6 +115,11 @@ class ResultWriter:
     def depth(self) -> int:
         """Results submitted and not yet written."""
         return len(self._queue)
+
+    @property
+    def journal_depth(self) -> int:
+        """Interval changes submitted and not yet written."""
+        return len(self._journal)
 
     @property
     def over_capacity(self) -> bool:
@@ -101,6 +146,13 @@ class ResultWriter:
         self._queue.append(result)
         if len(self._queue) >= self._batch_size:
             self._batch_ready.set()
+
+    def submit_interval(self, change: IntervalChange) -> None:
+        """Queue an interval change; it is written before any result, as soon as possible."""
+        if isinstance(change, IntervalOpen) and change.record.id is None:
+            raise ValueError("an interval written through the journal needs its id")
+        self._journal.append(change)
+        self._batch_ready.set()
 
     async def run(self) -> None:
         """Write queued results until cancelled.
@@ -131,8 +183,8 @@ class ResultWriter:
         return self._written - before
 
     async def _wait(self, seconds: float) -> bool:
-        """Wait for a full batch (False) or for ``seconds`` to pass (True)."""
-        if len(self._queue) >= self._batch_size:
+        """Wait for a full batch or an interval change (False), or for ``seconds`` (True)."""
+        if len(self._queue) >= self._batch_size or self._journal:
             return False
         self._batch_ready.clear()
         timer = asyncio.ensure_future(self._clock.sleep(seconds))
@@ -148,16 +200,20 @@ class ResultWriter:
     async def _write_queued(self, *, everything: bool, deadline: float | None = None) -> None:
         """Write full batches from the head of the queue, and the last partial one too if
         ``everything``; with a ``deadline`` (monotonic), give up once it has passed."""
+        while self._journal:
+            if not await self._retry(self._attempt_change, deadline):
+                return
         while self._queue and (everything or len(self._queue) >= self._batch_size):
-            if not await self._write_head(deadline):
+            if not await self._retry(self._attempt_batch, deadline):
                 return
 
-    async def _write_head(self, deadline: float | None) -> bool:
-        """Write the batch at the head of the queue, retrying with backoff; False if the
-        deadline passed first."""
+    async def _retry(
+        self, attempt: Callable[[], Awaitable[StorageError | None]], deadline: float | None
+    ) -> bool:
+        """Make ``attempt`` until it succeeds, with backoff; False if the deadline passed first."""
         backoff = MIN_BACKOFF
         while True:
-            error = await self._attempt()
+            error = await attempt()
             if error is None:
                 return True
             self._write_errors += 1
@@ -171,28 +227,53 @@ class ResultWriter:
             await self._clock.sleep(pause)
             backoff = min(backoff * 2, MAX_BACKOFF)
 
-    async def _attempt(self) -> StorageError | None:
+    async def _attempt_batch(self) -> StorageError | None:
         """Try once to write the head batch; on success remove it from the queue."""
         async with self._writing:
             batch = list(itertools.islice(self._queue, self._batch_size))
             if not batch:
                 return None
-            write = asyncio.ensure_future(self._store.write_results(batch))
-            try:
-                await asyncio.shield(write)
-            except asyncio.CancelledError:
-                # The write cannot be called back: learn its outcome before letting the
-                # cancellation through, so that its results stay queued exactly if not written.
-                while not write.done():
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await asyncio.wait((write,))
-                if not write.cancelled() and write.exception() is None:
-                    self._written_out(len(batch))
-                raise
-            except StorageError as error:
-                return error
-            self._written_out(len(batch))
-            return None
+            return await self._attempt(
+                lambda: self._store.write_results(batch), lambda: self._written_out(len(batch))
+            )
+
+    async def _attempt_change(self) -> StorageError | None:
+        """Try once to write the head interval change; on success remove it from the journal."""
+        async with self._writing:
+            if not self._journal:
+                return None
+            change = self._journal[0]
+            return await self._attempt(lambda: self._write_change(change), self._journal.popleft)
+
+    async def _write_change(self, change: IntervalChange) -> None:
+        if isinstance(change, IntervalOpen):
+            await self._store.open_interval(change.record)
+        else:
+            await self._store.close_interval(
+                change.interval_id, change.end, change.end_bound, change.detail
+            )
+
+    async def _attempt(
+        self, operation: Callable[[], Awaitable[object]], done: Callable[[], object]
+    ) -> StorageError | None:
+        """Run one write (the caller holds the write lock); call ``done`` exactly when it
+        succeeded."""
+        write = asyncio.ensure_future(operation())
+        try:
+            await asyncio.shield(write)
+        except asyncio.CancelledError:
+            # The write cannot be called back: learn its outcome before letting the
+            # cancellation through, so that its results stay queued exactly if not written.
+            while not write.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait((write,))
+            if not write.cancelled() and write.exception() is None:
+                done()
+            raise
+        except StorageError as error:
+            return error
+        done()
+        return None
 
     def _written_out(self, count: int) -> None:
         for _ in range(count):

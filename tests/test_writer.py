@@ -15,7 +15,8 @@ from monitor.clock import FakeClock
 from monitor.errors import StorageError
 from monitor.results import Outcome, ProbeResult
 from monitor.store import SQLiteStore
-from monitor.writer import ResultWriter
+from monitor.store.base import IntervalKind, IntervalRecord
+from monitor.writer import IntervalClose, IntervalOpen, ResultWriter, new_interval_id
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 
@@ -324,3 +325,35 @@ def test_nonsense_settings_are_refused(
 
     with pytest.raises(ValueError, match=next(iter(options))):
         ResultWriter(store, clock, **options)
+
+
+def test_an_interval_without_its_id_is_refused(store: FailingStore, clock: FakeClock) -> None:
+    """The journal needs ids chosen up front, so that a close can follow its open."""
+    writer = ResultWriter(store, clock)
+    record = IntervalRecord(IntervalKind.OUTAGE, "eu-west", "shop", T0)
+    with pytest.raises(ValueError, match="needs its id"):
+        writer.submit_interval(IntervalOpen(record))
+
+
+async def test_an_interval_change_is_written_at_once_without_waiting_for_results(
+    store: FailingStore, clock: FakeClock
+) -> None:
+    """An interval opened and closed is written without waiting for the flush interval, in
+    order, while a partial batch of results keeps waiting for it."""
+    writer = ResultWriter(store, clock, batch_size=10, flush_interval=60.0)
+    ident = new_interval_id()
+    async with running(writer, clock):
+        submit(writer, range(3))
+        writer.submit_interval(
+            IntervalOpen(IntervalRecord(IntervalKind.OUTAGE, "eu-west", "shop", T0, id=ident))
+        )
+        writer.submit_interval(IntervalClose(ident, T0 + timedelta(seconds=30)))
+        # The writes run in the store's worker thread: wait for them, with a deadline.
+        for _ in range(500):
+            if writer.journal_depth == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert writer.journal_depth == 0
+        assert writer.depth == 3
+    [stored] = await store.intervals(start=T0, end=T0 + timedelta(hours=1))
+    assert (stored.id, stored.end) == (ident, T0 + timedelta(seconds=30))

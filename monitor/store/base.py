@@ -87,7 +87,11 @@ class Store(Protocol):
         ...
 
     async def open_interval(self, record: IntervalRecord) -> int:
-        """Store an interval as it opens (``end`` may be None); return its id."""
+        """Store an interval as it opens (``end`` may be None); return its id.
+
+        With ``record.id`` set, that id is used and a repeated write of it changes nothing (so a
+        write can be retried); without, the store picks one.
+        """
         ...
 
     async def close_interval(
@@ -97,7 +101,11 @@ class Store(Protocol):
         end_bound: datetime | None = None,
         detail: Mapping[str, Any] | None = None,
     ) -> None:
-        """Set the end of an open interval (and replace its detail when given)."""
+        """Set the end of an open interval (and replace its detail when given).
+
+        Repeating a close at the same ``end`` is accepted; any other change to a closed
+        interval is a :class:`StorageError`.
+        """
         ...
 
     async def intervals(

@@ -76,7 +76,14 @@ _PRUNE: Final = """
 DELETE FROM results
 WHERE id IN (SELECT id FROM results WHERE started_at < ? ORDER BY started_at LIMIT ?)
 """
+# An interval with a caller-chosen id may be written twice (a retry after an unclear failure):
+# the second insert changes nothing.
 _INSERT_INTERVAL: Final = """
+INSERT INTO intervals (id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO NOTHING
+"""
+_INSERT_INTERVAL_NEW_ID: Final = """
 INSERT INTO intervals (kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING id
@@ -86,7 +93,7 @@ UPDATE intervals
 SET end_at = :end,
     end_bound = COALESCE(:end_bound, end_bound),
     detail = COALESCE(:detail, detail)
-WHERE id = :id AND end_at IS NULL
+WHERE id = :id AND (end_at IS NULL OR end_at = :end)
 """
 # Half-open overlap of [start_at, end_at) with [:start, :end); an open interval extends forever.
 _INTERVALS: Final = """
@@ -218,7 +225,11 @@ class SQLiteStore:
         return await self._run("last_result_at", select)
 
     async def open_interval(self, record: IntervalRecord) -> int:
-        """Store an interval (``end`` may be None: still open); return its id."""
+        """Store an interval (``end`` may be None: still open); return its id.
+
+        With ``record.id`` set, that id is used and writing the same record again is a no-op;
+        without, the store picks one.
+        """
 
         def insert(conn: sqlite3.Connection) -> int:
             row = (
@@ -231,8 +242,11 @@ class SQLiteStore:
                 _optional_us(record.end_bound),
                 _json(record.detail),
             )
+            if record.id is not None:
+                conn.execute(_INSERT_INTERVAL, (record.id, *row))
+                return record.id
             # One statement commits on its own; fetch every row so that it completes.
-            ((interval_id,),) = conn.execute(_INSERT_INTERVAL, row).fetchall()
+            ((interval_id,),) = conn.execute(_INSERT_INTERVAL_NEW_ID, row).fetchall()
             return int(interval_id)
 
         return await self._run("open_interval", insert)
@@ -246,7 +260,8 @@ class SQLiteStore:
     ) -> None:
         """Set the end of an open interval; ``end_bound`` and ``detail`` replace theirs if given.
 
-        Closing an unknown or already closed interval is an error: evidence is not rewritten.
+        Closing an unknown interval, or one already closed at another instant, is an error:
+        evidence is not rewritten. Closing it again at the same instant is a harmless repeat.
         """
 
         def update(conn: sqlite3.Connection) -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from monitor.clock import FakeClock
 from monitor.config import CheckRole, HttpCheck
+from monitor.errors import StorageError
 from monitor.results import Outcome, ProbeResult
 from monitor.scheduler import ScheduledCheck
 from monitor.state import CheckState, ServiceState, StateTracker
-from monitor.store.base import IntervalKind, Store
+from monitor.store.base import IntervalKind, IntervalRecord, Store
 from monitor.store.sqlite import SQLiteStore
+from monitor.writer import ResultWriter
 
 T0 = datetime(2026, 10, 5, 2, 0, tzinfo=UTC)
 
@@ -43,7 +47,23 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await db.close()
 
 
-async def kinds(store: Store, kind: IntervalKind) -> list[tuple[str, float, float | None]]:
+@pytest.fixture
+def journal(store: Store) -> ResultWriter:
+    """The real result writer (on a fake clock) that carries interval changes to ``store``."""
+    return ResultWriter(store, FakeClock())
+
+
+@pytest.fixture
+def tracker_for(store: Store, journal: ResultWriter) -> Callable[[], StateTracker]:
+    """Make trackers that share the store and the journal, as successive daemon runs would."""
+    return lambda: StateTracker(store, journal, "v1")
+
+
+async def kinds(
+    store: Store, journal: ResultWriter, kind: IntervalKind
+) -> list[tuple[str, float, float | None]]:
+    """Intervals of ``kind`` once every queued change is written, as offsets from T0."""
+    await journal.drain(0)
     records = await store.intervals(
         start=T0 - timedelta(days=1), end=T0 + timedelta(days=1), kinds=[kind]
     )
@@ -58,20 +78,20 @@ async def kinds(store: Store, kind: IntervalKind) -> list[tuple[str, float, floa
 
 
 async def test_confirmed_down_starts_at_first_failure_and_ends_at_first_success(
-    store: Store,
+    store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
 ) -> None:
     """Two failures confirm DOWN from the first failed probe; the first success ends it."""
     home = check("home")
-    tracker = StateTracker(store, "v1")
+    tracker = tracker_for()
     tracker.set_checks([home])
-    assert not await tracker.observe(home, result(home, 0))
-    assert await tracker.observe(home, result(home, 10, Outcome.TIMEOUT))
+    assert not tracker.observe(home, result(home, 0))
+    assert tracker.observe(home, result(home, 10, Outcome.TIMEOUT))
     assert tracker.tracks[home.id].state is CheckState.UP
-    assert await tracker.observe(home, result(home, 12, Outcome.HTTP_STATUS))
+    assert tracker.observe(home, result(home, 12, Outcome.HTTP_STATUS))
     assert tracker.tracks[home.id].state is CheckState.DOWN
-    assert await tracker.observe(home, result(home, 14, Outcome.HTTP_STATUS))
-    assert not await tracker.observe(home, result(home, 16))
-    assert await kinds(store, IntervalKind.CHECK_DOWN) == [("shop/home", 10.0, 16.0)]
+    assert tracker.observe(home, result(home, 14, Outcome.HTTP_STATUS))
+    assert not tracker.observe(home, result(home, 16))
+    assert await kinds(store, journal, IntervalKind.CHECK_DOWN) == [("shop/home", 10.0, 16.0)]
     [record] = await store.intervals(
         start=T0, end=T0 + timedelta(hours=1), kinds=[IntervalKind.CHECK_DOWN]
     )
@@ -80,70 +100,135 @@ async def test_confirmed_down_starts_at_first_failure_and_ends_at_first_success(
     assert record.detail["outcomes"] == {"timeout": 1, "http_status": 2}
 
 
-async def test_single_failure_is_a_blip_not_an_outage(store: Store) -> None:
+async def test_single_failure_is_a_blip_not_an_outage(
+    store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
+) -> None:
     """A failure that recovers before confirmation is recorded as a blip only."""
     home = check("home")
-    tracker = StateTracker(store, "v1")
+    tracker = tracker_for()
     tracker.set_checks([home])
-    await tracker.observe(home, result(home, 0))
-    await tracker.observe(home, result(home, 10, Outcome.CONNECT_ERROR))
-    await tracker.observe(home, result(home, 12))
-    assert await kinds(store, IntervalKind.BLIP) == [("shop/home", 10.0, 12.0)]
-    assert await kinds(store, IntervalKind.CHECK_DOWN) == []
-    assert await kinds(store, IntervalKind.OUTAGE) == []
+    tracker.observe(home, result(home, 0))
+    tracker.observe(home, result(home, 10, Outcome.CONNECT_ERROR))
+    tracker.observe(home, result(home, 12))
+    assert await kinds(store, journal, IntervalKind.BLIP) == [("shop/home", 10.0, 12.0)]
+    assert await kinds(store, journal, IntervalKind.CHECK_DOWN) == []
+    assert await kinds(store, journal, IntervalKind.OUTAGE) == []
 
 
-async def test_all_frontend_down_is_an_outage_some_is_degraded(store: Store) -> None:
+async def test_all_frontend_down_is_an_outage_some_is_degraded(
+    store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
+) -> None:
     """Service outage needs every frontend check down; one down is degraded; nodes don't count."""
     home, file, node = check("home"), check("file"), check("node-a", CheckRole.NODE)
-    tracker = StateTracker(store, "v1")
+    tracker = tracker_for()
     tracker.set_checks([home, file, node])
     for c in (home, file, node):
-        await tracker.observe(c, result(c, 0))
+        tracker.observe(c, result(c, 0))
     assert tracker.service_state("shop") is ServiceState.UP
     for c in (home, node):
-        await tracker.observe(c, result(c, 10, Outcome.TIMEOUT))
-        await tracker.observe(c, result(c, 12, Outcome.TIMEOUT))
+        tracker.observe(c, result(c, 10, Outcome.TIMEOUT))
+        tracker.observe(c, result(c, 12, Outcome.TIMEOUT))
     assert tracker.service_state("shop") is ServiceState.DEGRADED
-    await tracker.observe(file, result(file, 20, Outcome.CONNECT_ERROR))
-    await tracker.observe(file, result(file, 22, Outcome.CONNECT_ERROR))
+    tracker.observe(file, result(file, 20, Outcome.CONNECT_ERROR))
+    tracker.observe(file, result(file, 22, Outcome.CONNECT_ERROR))
     assert tracker.service_state("shop") is ServiceState.DOWN
-    await tracker.observe(home, result(home, 30))
+    tracker.observe(home, result(home, 30))
     assert tracker.service_state("shop") is ServiceState.DEGRADED
-    await tracker.observe(file, result(file, 32))
+    tracker.observe(file, result(file, 32))
     assert tracker.service_state("shop") is ServiceState.UP
     # The outage is the intersection of the two down intervals: [20, 30).
-    assert await kinds(store, IntervalKind.OUTAGE) == [("shop", 20.0, 30.0)]
-    assert await kinds(store, IntervalKind.DEGRADED) == [
+    assert await kinds(store, journal, IntervalKind.OUTAGE) == [("shop", 20.0, 30.0)]
+    assert await kinds(store, journal, IntervalKind.DEGRADED) == [
         ("shop", 10.0, 20.0),
         ("shop", 30.0, 32.0),
     ]
 
 
-async def test_stale_results_leave_a_gap(store: Store) -> None:
+async def test_stale_results_leave_a_gap(
+    store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
+) -> None:
     """A result after more than interval + timeout + slack of silence records a gap."""
     home = check("home")
-    tracker = StateTracker(store, "v1")
+    tracker = tracker_for()
     tracker.set_checks([home])
-    await tracker.observe(home, result(home, 0))
-    await tracker.observe(home, result(home, 10))
-    await tracker.observe(home, result(home, 100))
-    assert await kinds(store, IntervalKind.GAP) == [("shop/home", 10.0, 100.0)]
+    tracker.observe(home, result(home, 0))
+    tracker.observe(home, result(home, 10))
+    tracker.observe(home, result(home, 100))
+    assert await kinds(store, journal, IntervalKind.GAP) == [("shop/home", 10.0, 100.0)]
 
 
-async def test_restore_resumes_an_open_outage(store: Store) -> None:
+async def test_restore_resumes_an_open_outage(
+    store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
+) -> None:
     """A new tracker over the same store resumes open intervals and closes them on recovery."""
     home = check("home", confirm=1)
-    first = StateTracker(store, "v1")
+    first = tracker_for()
     first.set_checks([home])
-    await first.observe(home, result(home, 0))
-    await first.observe(home, result(home, 10, Outcome.TIMEOUT))
-    assert await kinds(store, IntervalKind.OUTAGE) == [("shop", 10.0, None)]
-    second = StateTracker(store, "v1")
+    first.observe(home, result(home, 0))
+    first.observe(home, result(home, 10, Outcome.TIMEOUT))
+    assert await kinds(store, journal, IntervalKind.OUTAGE) == [("shop", 10.0, None)]
+    second = tracker_for()
     second.set_checks([home])
     await second.restore()
     assert second.tracks[home.id].state is CheckState.DOWN
     assert second.service_state("shop") is ServiceState.DOWN
-    await second.observe(home, result(home, 300))
-    assert await kinds(store, IntervalKind.OUTAGE) == [("shop", 10.0, 300.0)]
-    assert await kinds(store, IntervalKind.CHECK_DOWN) == [("shop/home", 10.0, 300.0)]
+    second.observe(home, result(home, 300))
+    assert await kinds(store, journal, IntervalKind.OUTAGE) == [("shop", 10.0, 300.0)]
+    assert await kinds(store, journal, IntervalKind.CHECK_DOWN) == [("shop/home", 10.0, 300.0)]
+
+
+class FlakyStore(SQLiteStore):
+    """A real SQLite store whose interval writes fail while ``down`` is set."""
+
+    down = False
+
+    async def open_interval(self, record: IntervalRecord) -> int:
+        if self.down:
+            raise StorageError("sqlite:///state.db: open_interval: disk I/O error")
+        return await super().open_interval(record)
+
+    async def close_interval(self, *args: Any, **kwargs: Any) -> None:
+        if self.down:
+            raise StorageError("sqlite:///state.db: close_interval: disk I/O error")
+        await super().close_interval(*args, **kwargs)
+
+
+async def test_intervals_survive_a_store_outage(tmp_path: Path) -> None:
+    """Interval changes made while the store fails are kept, in order, and written once it is
+    back: the outage opened and closed during the failure is stored whole."""
+    flaky = FlakyStore(tmp_path / "flaky.db")
+    await flaky.open()
+    clock = FakeClock()
+    journal = ResultWriter(flaky, clock)
+    tracker = StateTracker(flaky, journal, "v1")
+    home = check("home")
+    tracker.set_checks([home])
+    tracker.observe(home, result(home, 0))
+    flaky.down = True
+    tracker.observe(home, result(home, 10, Outcome.TIMEOUT))
+    tracker.observe(home, result(home, 12, Outcome.TIMEOUT))
+    tracker.observe(home, result(home, 20))
+    assert await journal.drain(0) == 0
+    assert journal.journal_depth == 4  # check down and outage, each opened and closed
+    assert journal.write_errors == 1
+    flaky.down = False
+    await journal.drain(0)
+    assert journal.journal_depth == 0
+    assert await kinds(flaky, journal, IntervalKind.OUTAGE) == [("shop", 10.0, 20.0)]
+    assert await kinds(flaky, journal, IntervalKind.CHECK_DOWN) == [("shop/home", 10.0, 20.0)]
+    await flaky.close()
+
+
+async def test_a_check_without_a_fresh_result_is_stale(
+    store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
+) -> None:
+    """Until its first result, and once its last one is older than interval + timeout + slack,
+    a check is stale (shown as unknown), whatever its confirmed state."""
+    home = check("home")
+    tracker = tracker_for()
+    tracker.set_checks([home])
+    track = tracker.tracks[home.id]
+    assert track.stale(T0)
+    tracker.observe(home, result(home, 0))
+    assert not track.stale(T0 + timedelta(seconds=20))
+    assert track.stale(T0 + timedelta(seconds=20.001))

@@ -194,7 +194,7 @@ async def test_closing_without_detail_keeps_it(store: Store) -> None:
 
 
 async def test_closing_an_unknown_or_closed_interval_fails(store: Store) -> None:
-    """Evidence is not rewritten: only an open interval can be closed, once."""
+    """Evidence is not rewritten: a closed interval keeps its end, an unknown one stays unknown."""
     ident = await store.open_interval(interval(at(60)))
     await store.close_interval(ident, at(120))
 
@@ -204,6 +204,26 @@ async def test_closing_an_unknown_or_closed_interval_fails(store: Store) -> None
         await store.close_interval(ident + 1000, at(180))
     (kept,) = await all_intervals(store)
     assert kept.end == at(120)
+
+
+async def test_an_interval_with_its_own_id_can_be_written_again(store: Store) -> None:
+    """A record carrying its id is stored under it, and writing it again changes nothing
+    (a retried write is safe)."""
+    record = dataclasses.replace(interval(at(60)), id=7_000_000_001)
+    assert await store.open_interval(record) == 7_000_000_001
+    assert await store.open_interval(dataclasses.replace(record, subject="other")) == 7_000_000_001
+    assert await all_intervals(store) == [record]
+
+
+async def test_repeating_a_close_at_the_same_end_is_harmless(store: Store) -> None:
+    """A close repeated at the same instant succeeds; at another instant it is refused."""
+    ident = await store.open_interval(interval(at(60)))
+    await store.close_interval(ident, at(120), end_bound=at(110))
+    await store.close_interval(ident, at(120), end_bound=at(110))
+    with pytest.raises(StorageError, match="close_interval"):
+        await store.close_interval(ident, at(121))
+    (closed,) = await all_intervals(store)
+    assert (closed.end, closed.end_bound) == (at(120), at(110))
 
 
 @pytest.mark.parametrize(
