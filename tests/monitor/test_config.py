@@ -170,3 +170,18 @@ def test_check_config_command(tmp_path: Path) -> None:
     assert done.stderr.count("\n") == 1
     assert "bad.yaml: services[0].frontend[0].confirm" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_closed_output_pipe_is_not_a_traceback() -> None:
+    """`slawatch credits CASE | head -c 1` ends quietly when the reader has gone away."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", "credits", "examples/october.json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # no reader at all: every write fails with EPIPE
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert b"Traceback" not in stderr
