@@ -77,10 +77,13 @@ class HttpSurface:
         if lag > MAX_HEALTHY_LAG:
             problems.append(f"probes start {lag:.1f}s late")
         writer = daemon.writer
-        if (writer.depth or writer.journal_depth) and writer.last_write_at is not None:
-            age = (daemon.clock_now() - writer.last_write_at).total_seconds()
-            if age > MAX_WRITE_AGE:
-                problems.append(f"no result written for {age:.0f}s ({writer.depth} waiting)")
+        if writer.depth or writer.journal_depth:
+            if writer.last_write_at is not None:
+                age = (daemon.clock_now() - writer.last_write_at).total_seconds()
+                if age > MAX_WRITE_AGE:
+                    problems.append(f"no result written for {age:.0f}s ({writer.depth} waiting)")
+            elif writer.write_errors:
+                problems.append(f"the store has refused every write ({writer.depth} waiting)")
         body: dict[str, Any] = {
             "status": "fail" if problems else "ok",
             "problems": problems,
