@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from ..results import ProbeResult
 
-__all__ = ["IntervalKind", "IntervalRecord", "Store"]
+__all__ = ["DERIVED_KINDS", "LIFECYCLE_SUBJECT", "IntervalKind", "IntervalRecord", "Store"]
 
 
 class IntervalKind(enum.StrEnum):
@@ -31,6 +31,28 @@ class IntervalKind(enum.StrEnum):
     OUTAGE = "outage"
     #: Some but not all frontend checks of a service down (subject: the service).
     DEGRADED = "degraded"
+    #: Every check this vantage runs down at once: its own network is the likelier cause, so
+    #: its votes do not count meanwhile (subject: the vantage's name).
+    ISOLATED = "isolated"
+    #: The daemon of this vantage was running (subject ``*``): where no vantage ran, nothing was
+    #: measured.
+    RUNNING = "running"
+
+
+#: Interval kinds derived from raw results alone, which ``slawatch db rebuild`` recomputes. The
+#: rest (RUNNING, and the vantage-wide GAP with subject ``*``) record the daemon's own life.
+DERIVED_KINDS: frozenset[IntervalKind] = frozenset(
+    {
+        IntervalKind.CHECK_DOWN,
+        IntervalKind.BLIP,
+        IntervalKind.GAP,
+        IntervalKind.OUTAGE,
+        IntervalKind.DEGRADED,
+        IntervalKind.ISOLATED,
+    }
+)
+#: The subject of intervals about a vantage's daemon itself, never replaced by a rebuild.
+LIFECYCLE_SUBJECT = "*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +90,12 @@ class Store(Protocol):
         ...
 
     async def write_results(self, results: Sequence[ProbeResult]) -> None:
-        """Append a batch of raw results, atomically."""
+        """Append a batch of raw results, atomically.
+
+        A result is identified by (vantage, check, started_at): one already stored is skipped, so
+        a batch whose first write failed unclearly (or a replayed spill file) can be written again
+        without duplicates.
+        """
         ...
 
     async def results(
@@ -79,11 +106,15 @@ class Store(Protocol):
         check: str | None = None,
         vantage: str | None = None,
     ) -> list[ProbeResult]:
-        """Raw results with ``start <= started_at < end``, in time order."""
+        """Raw results with ``start <= started_at < end``, in time order (ties in any order)."""
         ...
 
     async def last_result_at(self, vantage: str) -> datetime | None:
         """When this vantage last recorded a result (to find the gap of a restart)."""
+        ...
+
+    async def vantages_seen(self) -> dict[str, datetime]:
+        """Every vantage that recorded a result, with its newest ``started_at``."""
         ...
 
     async def open_interval(self, record: IntervalRecord) -> int:
@@ -124,6 +155,21 @@ class Store(Protocol):
         """Intervals of this vantage that are still open (to resume after a restart)."""
         ...
 
+    async def replace_intervals(
+        self, vantage: str, start: datetime, records: Sequence[IntervalRecord]
+    ) -> None:
+        """Replace this vantage's derived intervals from ``start`` on, in one transaction.
+
+        Intervals of :data:`DERIVED_KINDS` whose subject is not :data:`LIFECYCLE_SUBJECT`: those
+        starting at or after ``start`` are deleted, those still running at ``start`` end there,
+        then ``records`` (which carry their ids) are stored. For ``slawatch db rebuild``.
+        """
+        ...
+
     async def prune(self, before: datetime) -> int:
-        """Delete raw results older than ``before``; return how many. Intervals are kept."""
+        """Delete raw results older than ``before``; return how many. Intervals are kept.
+
+        A store that keeps results in time partitions removes whole partitions only: those ending
+        at or before ``before``. Results are never removed at or after ``before``.
+        """
         ...

@@ -83,5 +83,18 @@ CREATE INDEX intervals_by_subject ON intervals (subject, start_at);
 CREATE INDEX intervals_open ON intervals (vantage) WHERE end_at IS NULL;
 """
 
+# A result is identified by (vantage, check, started_at): a batch written twice (a retry after
+# an unclear failure, a spill file replayed after a crash) must not store it twice. Each
+# vantage's newest result is kept beside its name, so finding it costs no scan.
+_SQLITE_2 = """
+DELETE FROM results
+WHERE id NOT IN (SELECT MIN(id) FROM results GROUP BY check_id, started_at, vantage);
+DROP INDEX results_by_check;
+CREATE UNIQUE INDEX results_identity ON results (check_id, started_at, vantage);
+ALTER TABLE vantages ADD COLUMN last_result_at INTEGER;
+UPDATE vantages
+SET last_result_at = (SELECT MAX(started_at) FROM results WHERE results.vantage = vantages.id);
+"""
+
 #: SQLite's scripts; version ``n`` is ``SQLITE[n - 1]``.
-SQLITE: Final[tuple[str, ...]] = (_SQLITE_1,)
+SQLITE: Final[tuple[str, ...]] = (_SQLITE_1, _SQLITE_2)

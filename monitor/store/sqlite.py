@@ -32,7 +32,7 @@ from typing import Any, Final, TypeVar
 
 from ..errors import StorageError
 from ..results import Outcome, ProbeResult
-from .base import IntervalKind, IntervalRecord
+from .base import DERIVED_KINDS, IntervalKind, IntervalRecord
 from .migrations import SQLITE, SQLITE_MIGRATIONS_TABLE
 
 __all__ = ["BUSY_TIMEOUT_MS", "PRUNE_CHUNK", "SQLiteStore"]
@@ -52,6 +52,10 @@ _INSERT_RESULT: Final = """
 INSERT INTO results (vantage, check_id, started_at, latency_us, outcome, status, bytes_read,
                      detail, cert_expires_at, answers)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING
+"""
+_SEEN: Final = """
+UPDATE vantages SET last_result_at = MAX(COALESCE(last_result_at, ?), ?) WHERE id = ?
 """
 _RESULTS_BY_CHECK: Final = """
 SELECT vantage, check_id, started_at, latency_us, outcome, status, bytes_read, detail,
@@ -69,8 +73,8 @@ WHERE started_at >= :start AND started_at < :end
   AND (:vantage IS NULL OR vantage = :vantage)
 ORDER BY started_at, id
 """
-_LAST_RESULT_AT: Final = """
-SELECT started_at FROM results WHERE vantage = ? ORDER BY started_at DESC LIMIT 1
+_VANTAGES_SEEN: Final = """
+SELECT name, last_result_at FROM vantages WHERE last_result_at IS NOT NULL ORDER BY name
 """
 _PRUNE: Final = """
 DELETE FROM results
@@ -104,6 +108,18 @@ WHERE (end_at IS NULL OR end_at > :start) AND start_at < :end
   AND (:vantage IS NULL OR vantage = :vantage)
   AND (:subject IS NULL OR subject = :subject)
 ORDER BY start_at, id
+"""
+# Rebuild: this vantage's derived intervals (kinds given as a JSON array) from :start on are
+# deleted, those running at :start end there.
+_DELETE_DERIVED: Final = """
+DELETE FROM intervals
+WHERE vantage = :vantage AND subject <> '*' AND kind IN (SELECT value FROM json_each(:kinds))
+  AND start_at >= :start
+"""
+_CUT_DERIVED: Final = """
+UPDATE intervals SET end_at = :start
+WHERE vantage = :vantage AND subject <> '*' AND kind IN (SELECT value FROM json_each(:kinds))
+  AND start_at < :start AND (end_at IS NULL OR end_at > :start)
 """
 _OPEN_INTERVALS: Final = """
 SELECT id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail
@@ -215,14 +231,15 @@ class SQLiteStore:
     async def last_result_at(self, vantage: str) -> datetime | None:
         """When this vantage last recorded a result (the newest ``started_at``)."""
 
-        def select(conn: sqlite3.Connection) -> datetime | None:
-            vantage_id = self._find(conn, "vantages", vantage)
-            if vantage_id is None:
-                return None
-            row = conn.execute(_LAST_RESULT_AT, (vantage_id,)).fetchone()
-            return None if row is None else _instant(row[0])
+        return (await self.vantages_seen()).get(vantage)
 
-        return await self._run("last_result_at", select)
+    async def vantages_seen(self) -> dict[str, datetime]:
+        """Every vantage that recorded a result, with its newest ``started_at``."""
+
+        def select(conn: sqlite3.Connection) -> dict[str, datetime]:
+            return {name: _instant(us) for name, us in conn.execute(_VANTAGES_SEEN)}
+
+        return await self._run("vantages_seen", select)
 
     async def open_interval(self, record: IntervalRecord) -> int:
         """Store an interval (``end`` may be None: still open); return its id.
@@ -232,16 +249,7 @@ class SQLiteStore:
         """
 
         def insert(conn: sqlite3.Connection) -> int:
-            row = (
-                _kind(record.kind).value,
-                record.vantage,
-                record.subject,
-                _us(record.start),
-                _optional_us(record.end),
-                _optional_us(record.start_bound),
-                _optional_us(record.end_bound),
-                _json(record.detail),
-            )
+            row = _interval_row(record)
             if record.id is not None:
                 conn.execute(_INSERT_INTERVAL, (record.id, *row))
                 return record.id
@@ -310,6 +318,28 @@ class SQLiteStore:
             return [_interval(row) for row in conn.execute(_OPEN_INTERVALS, (vantage,))]
 
         return await self._run("open_intervals", select)
+
+    async def replace_intervals(
+        self, vantage: str, start: datetime, records: Sequence[IntervalRecord]
+    ) -> None:
+        """Replace this vantage's derived intervals from ``start`` on, in one transaction."""
+
+        def replace(conn: sqlite3.Connection) -> None:
+            params = {
+                "vantage": vantage,
+                "start": _us(start),
+                "kinds": json.dumps(sorted(kind.value for kind in DERIVED_KINDS)),
+            }
+            rows = [_interval_row(record) for record in records]
+            if any(record.id is None for record in records):
+                raise _InvalidValueError("replacement intervals need their ids")
+            with _transaction(conn):
+                conn.execute(_DELETE_DERIVED, params)
+                conn.execute(_CUT_DERIVED, params)
+                pairs = zip(records, rows, strict=True)
+                conn.executemany(_INSERT_INTERVAL, [(record.id, *row) for record, row in pairs])
+
+        await self._run("replace_intervals", replace)
 
     async def prune(self, before: datetime) -> int:
         """Delete results with ``started_at < before`` in chunks; return how many. Intervals stay.
@@ -405,6 +435,10 @@ class SQLiteStore:
                 for result in results
             ]
             conn.executemany(_INSERT_RESULT, rows)
+            newest: dict[int, int] = {}
+            for row in rows:
+                newest[row[0]] = max(newest.get(row[0], row[2]), row[2])
+            conn.executemany(_SEEN, [(us, us, ident) for ident, us in newest.items()])
         # Only now: ids added by a rolled-back transaction never existed.
         for (table, name), new_id in added.items():
             self._remember(table, name, new_id)
@@ -572,6 +606,20 @@ def _kind(kind: str) -> IntervalKind:
         return IntervalKind(kind)
     except ValueError:
         raise _InvalidValueError(f"unknown interval kind {kind!r}") from None
+
+
+def _interval_row(record: IntervalRecord) -> tuple[Any, ...]:
+    """The columns of an interval after its id, as stored."""
+    return (
+        _kind(record.kind).value,
+        record.vantage,
+        record.subject,
+        _us(record.start),
+        _optional_us(record.end),
+        _optional_us(record.start_bound),
+        _optional_us(record.end_bound),
+        _json(record.detail),
+    )
 
 
 def _interval(row: tuple[Any, ...]) -> IntervalRecord:

@@ -318,19 +318,107 @@ async def test_open_intervals_are_per_vantage(store: Store) -> None:
 # Retention
 
 
-async def test_prune_counts_deleted_results_and_keeps_intervals(store: Store) -> None:
-    """Results before the cutoff go and are counted; later ones and every interval stay."""
-    await store.write_results([probe(i) for i in range(10)])
+DAY = timedelta(days=1)
+
+
+async def test_prune_on_day_boundaries_is_exact(store: Store) -> None:
+    """A cutoff at midnight UTC removes exactly the earlier days' results; intervals stay."""
+    midnight = T0.replace(hour=0)
+    days = [probe(-86_400 * d + 60 * i) for d in range(1, 4) for i in range(3)]
+    today = [probe(60 * i) for i in range(3)]
+    await store.write_results(days + today)
     kept = [
-        await store.open_interval(interval(at(0), at(3))),
-        await store.open_interval(interval(at(1))),
+        await store.open_interval(interval(midnight - 3 * DAY, midnight - 2 * DAY)),
+        await store.open_interval(interval(midnight - DAY)),
     ]
 
-    assert await store.prune(at(5)) == 5
+    assert await store.prune(midnight - DAY) == 6
 
-    assert [r.started_at for r in await everything(store)] == [at(i) for i in range(5, 10)]
-    assert [i.id for i in await all_intervals(store)] == kept
-    assert await store.prune(at(5)) == 0
+    remaining = await store.results(start=midnight - 5 * DAY, end=midnight + DAY)
+    assert remaining == sorted(
+        (r for r in days + today if r.started_at >= midnight - DAY), key=lambda r: r.started_at
+    )
+    ids = [i.id for i in await store.intervals(start=midnight - 5 * DAY, end=midnight + DAY)]
+    assert ids == kept
+    assert await store.prune(midnight - DAY) == 0
+
+
+async def test_prune_never_removes_results_at_or_after_the_cutoff(store: Store) -> None:
+    """Mid-day, a store may keep earlier results of the day, but never loses later ones."""
+    await store.write_results([probe(i) for i in range(10)])
+
+    removed = await store.prune(at(5))
+
+    left = [r.started_at for r in await everything(store)]
+    assert left[-5:] == [at(i) for i in range(5, 10)]
+    assert len(left) == 10 - removed
+
+
+# Identity, vantages, rebuild
+
+
+async def test_a_result_written_twice_is_stored_once(store: Store) -> None:
+    """(vantage, check, started_at) identifies a result: a repeated batch adds only the new."""
+    await store.write_results([probe(0), probe(1)])
+    await store.write_results([probe(1), probe(1, vantage=US_EAST), probe(2), probe(2)])
+
+    got = await everything(store)
+    assert sorted((r.started_at, r.vantage) for r in got) == [
+        (at(0), EU),
+        (at(1), EU),
+        (at(1), US_EAST),
+        (at(2), EU),
+    ]
+
+
+async def test_vantages_seen_lists_each_vantage_with_its_newest_result(store: Store) -> None:
+    """Every vantage that wrote a result, with its newest ``started_at`` (not its last write)."""
+    assert await store.vantages_seen() == {}
+    await store.write_results([probe(9), probe(3, vantage=US_EAST)])
+    await store.write_results([probe(4), probe(2, vantage=US_EAST, check=WEB)])
+
+    assert await store.vantages_seen() == {EU: at(9), US_EAST: at(3)}
+
+
+def rebuilt(start: datetime, end: datetime | None, **fields: Any) -> IntervalRecord:
+    """A replacement interval, with the id a rebuild gives it."""
+    return dataclasses.replace(interval(start, end, **fields), id=int(start.timestamp()) % 10**9)
+
+
+async def test_replace_intervals_swaps_derived_intervals_of_one_vantage(store: Store) -> None:
+    """From the start on, this vantage's derived intervals are replaced; the rest is untouched."""
+    before = await store.open_interval(interval(at(0), at(50)))
+    running_over = await store.open_interval(interval(at(60)))
+    after = await store.open_interval(interval(at(150), at(160), kind=IntervalKind.OUTAGE))
+    lifecycle = await store.open_interval(interval(at(120), kind=IntervalKind.RUNNING, subject="*"))
+    restart_gap = await store.open_interval(
+        interval(at(130), at(140), kind=IntervalKind.GAP, subject="*")
+    )
+    other_vantage = await store.open_interval(interval(at(150), vantage=US_EAST))
+    new = [rebuilt(at(110), at(170)), rebuilt(at(200), None, kind=IntervalKind.ISOLATED)]
+
+    await store.replace_intervals(EU, at(100), new)
+
+    got = {i.id: i for i in await all_intervals(store)}
+    assert after not in got
+    assert got[before].end == at(50)
+    assert got[running_over].end == at(100)
+    assert got[lifecycle].end is None
+    assert got[restart_gap].end == at(140)
+    assert got[other_vantage].end is None
+    for record in new:
+        assert got[record.id] == record  # type: ignore[index]
+    assert len(got) == 7
+
+
+async def test_replace_intervals_is_atomic(store: Store) -> None:
+    """A replacement that fails (an interval without an id) leaves everything as it was."""
+    kept = await store.open_interval(interval(at(150), at(160)))
+
+    with pytest.raises(StorageError, match="replace_intervals"):
+        await store.replace_intervals(EU, at(100), [rebuilt(at(110), None), interval(at(120))])
+
+    assert [i.id for i in await all_intervals(store)] == [kept]
 
 
 # Lifecycle
