@@ -25,12 +25,15 @@ from .errors import ConfigError
 from .fields import Duration, describe_validation_error
 
 __all__ = [
+    "CANARY_SERVICE",
     "CheckConfig",
     "CheckRole",
     "DnsCheck",
     "HttpCheck",
+    "Quorum",
     "ServiceConfig",
     "Settings",
+    "SpoolSettings",
     "TcpCheck",
     "load_settings",
     "parse_settings",
@@ -46,6 +49,17 @@ class CheckRole(enum.StrEnum):
     FRONTEND = "frontend"
     NODE = "node"
     DNS = "dns"
+    #: The vantage's own connectivity, outside every service: while a canary answers, this
+    #: vantage's network is up, so its services' failures are theirs.
+    CANARY = "canary"
+
+
+#: The service name canaries are scheduled under; ``@`` cannot begin a service name.
+CANARY_SERVICE = "@canary"
+
+#: How many vantages must agree that a service is down: ``majority`` of those with fresh data
+#: (the default), ``all`` of them, ``any`` one, or a number (capped at how many have data).
+Quorum = Literal["majority", "all", "any"] | Annotated[int, Field(ge=1)]
 
 
 class _Model(BaseModel):
@@ -190,6 +204,7 @@ class ServiceConfig(_Model):
     nodes: list[CheckConfig] = Field(default_factory=list)
     dns: DnsWatch | None = None
     failover: FailoverTerms = Field(default_factory=FailoverTerms)
+    quorum: Quorum = "majority"
 
     @model_validator(mode="after")
     def _names_unique(self) -> Self:
@@ -242,6 +257,15 @@ class LogSettings(_Model):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
+class SpoolSettings(_Model):
+    """Where results wait while the store is down: memory first, then local files."""
+
+    #: Results held in memory before further ones go to the spool directory.
+    max_memory: Annotated[int, Field(ge=1, le=10_000_000)] = 100_000
+    #: The spool directory; by default ``spool`` beside the SQLite file, or ``./slawatch-spool``.
+    directory: Path | None = None
+
+
 class Settings(_Model):
     """The whole configuration."""
 
@@ -253,8 +277,10 @@ class Settings(_Model):
     allow_short_retention: bool = False
     max_concurrency: Annotated[int, Field(ge=1, le=100_000)] = 256
     resolver: list[str] | None = None
+    spool: SpoolSettings = Field(default_factory=SpoolSettings)
     contracts: dict[str, ContractTerms] = Field(default_factory=dict)
     services: list[ServiceConfig] = Field(default_factory=list)
+    canaries: list[CheckConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -274,12 +300,27 @@ class Settings(_Model):
                     f"services[{index}].contract: unknown contract {service.contract!r} "
                     f"(contracts: {known})"
                 )
+        canaries: set[str] = set()
+        for index, canary in enumerate(self.canaries):
+            if canary.name in canaries:
+                raise ValueError(f"canaries[{index}].name: {canary.name!r} is used twice")
+            canaries.add(canary.name)
         scheme = urlsplit(self.store).scheme
         if scheme not in ("sqlite", "postgresql", "postgres"):
             raise ValueError(
                 f"store: expected sqlite:///PATH or postgresql://..., got scheme {scheme!r}"
             )
         return self
+
+    @property
+    def spool_directory(self) -> Path:
+        """Where results spill while the store is down."""
+        if self.spool.directory is not None:
+            return self.spool.directory
+        scheme, _, rest = self.store.partition("://")
+        if scheme == "sqlite" and rest.startswith("/") and rest[1:]:
+            return Path(rest[1:]).parent / "spool"
+        return Path("slawatch-spool")
 
 
 class _DecimalLoader(yaml.SafeLoader):

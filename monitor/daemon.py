@@ -1,9 +1,10 @@
 """The daemon: one entry coroutine that probes, tracks state, stores evidence and serves metrics.
 
-Lifecycle (STYLE.md rule 8): open the store, resume open intervals and record the gap since this
-vantage last measured, then run the scheduler, the result writer, housekeeping and the HTTP
-surface side by side. SIGTERM (or :meth:`Daemon.stop`) stops new probes, waits for those in
-flight, flushes every result, and closes resources in reverse order. SIGHUP reloads the
+Lifecycle (STYLE.md rule 8): open the store, resume open intervals, record the gap since this
+vantage last measured and open this run's ``running`` interval, then run the scheduler, the
+result writer, housekeeping, the quorum watch and the HTTP surface side by side. SIGTERM (or
+:meth:`Daemon.stop`) stops new probes, waits for those in flight, closes the ``running``
+interval, flushes every result, and closes resources in reverse order. SIGHUP reloads the
 configuration file; a bad file is refused and the running configuration kept.
 """
 
@@ -18,17 +19,20 @@ from pathlib import Path
 import aiohttp
 from prometheus_client import CollectorRegistry
 
+from sla import Interval
+
 from .clock import Clock
-from .config import HttpCheck, Settings, load_settings
+from .config import CANARY_SERVICE, CheckRole, HttpCheck, Settings, load_settings
 from .errors import ConfigError, StorageError
 from .httpapi import HttpSurface
 from .metrics import Metrics
 from .probes import DnsResolver, open_session, run_probe
+from .quorum import Verdict, service_verdict
 from .results import ProbeResult
 from .scheduler import ScheduledCheck, Scheduler
 from .state import CheckState, ServiceState, StateTracker
-from .store.base import IntervalKind, IntervalRecord, Store
-from .writer import IntervalOpen, ResultWriter, new_interval_id
+from .store.base import LIFECYCLE_SUBJECT, IntervalKind, IntervalRecord, Store
+from .writer import IntervalClose, IntervalOpen, ResultWriter, new_interval_id
 
 __all__ = ["Daemon", "build_checks"]
 
@@ -40,15 +44,24 @@ STOP_GRACE = 10.0
 DRAIN_DEADLINE = 30.0
 #: Retention runs this often.
 PRUNE_EVERY = 3600.0
+#: The live quorum state of each service is recomputed from the store this often.
+QUORUM_EVERY = 10.0
+#: How far back the live quorum looks: enough to see every vantage's open intervals.
+QUORUM_WINDOW = timedelta(minutes=10)
 
 
 def build_checks(settings: Settings) -> list[ScheduledCheck]:
-    """Every check of every service, with ids ``service/check``."""
-    return [
+    """Every check of every service, with ids ``service/check``, then the canaries."""
+    checks = [
         ScheduledCheck(f"{service.name}/{spec.name}", service.name, role, spec)
         for service in settings.services
         for role, spec in service.checks()
     ]
+    checks += [
+        ScheduledCheck(f"{CANARY_SERVICE}/{spec.name}", CANARY_SERVICE, CheckRole.CANARY, spec)
+        for spec in settings.canaries
+    ]
+    return checks
 
 
 class Daemon:
@@ -86,6 +99,9 @@ class Daemon:
         self._stop = asyncio.Event()
         self._write_errors_seen = 0
         self._session: aiohttp.ClientSession | None = None
+        self._running_id: int | None = None
+        #: The latest quorum verdict of each service (the live state all vantages agree on).
+        self.verdicts: dict[str, Verdict] = {}
 
     def stop(self) -> None:
         """Ask the daemon to drain and exit."""
@@ -97,7 +113,7 @@ class Daemon:
         try:
             self._apply(self.settings)
             await self.tracker.restore()
-            await self._record_restart_gap()
+            await self._begin_run()
             await self.http.start(self.settings.http.host, self.settings.http.port)
             try:
                 if handle_signals:
@@ -115,6 +131,7 @@ class Daemon:
             scheduler = group.create_task(self.scheduler.run(), name="scheduler")
             writer = group.create_task(self.writer.run(), name="writer")
             housekeeping = group.create_task(self._housekeeping(), name="housekeeping")
+            watch = group.create_task(self._watch_quorum(), name="quorum")
             self.ready.set()
             log.info(
                 "vantage %s monitoring %d checks of %d services; http on %s",
@@ -126,8 +143,9 @@ class Daemon:
             await self._stop.wait()
             log.info("stopping: waiting for probes in flight, then flushing results")
             await self.scheduler.stop(STOP_GRACE)
-            for task in (scheduler, housekeeping, writer):
+            for task in (scheduler, housekeeping, watch, writer):
                 task.cancel()
+        self._end_run()
         flushed = await self.writer.drain(DRAIN_DEADLINE)
         log.info("stopped; %d results flushed on the way out", flushed)
 
@@ -176,15 +194,26 @@ class Daemon:
             error,
         )
 
-    async def _record_restart_gap(self) -> None:
-        """Time between this vantage's last result and now was not measured: a gap."""
-        last = await self._store.last_result_at(self.settings.vantage)
+    async def _begin_run(self) -> None:
+        """Close what the previous run left open, record the time not measured, open this run.
+
+        The previous run ended at its last result if it did not stop cleanly (its ``running``
+        interval is still open); from then to now this vantage measured nothing: a gap.
+        """
+        vantage = self.settings.vantage
+        last = await self._store.last_result_at(vantage)
         now = self._clock.now()
+        for record in await self._store.open_intervals(vantage):
+            if record.kind is IntervalKind.RUNNING and record.id is not None:
+                end = max(record.start, min(last or record.start, now))
+                self.writer.submit_interval(
+                    IntervalClose(record.id, end, detail={"stopped": "unclean"})
+                )
         if last is not None and now > last:
             gap = IntervalRecord(
                 IntervalKind.GAP,
-                self.settings.vantage,
-                "*",
+                vantage,
+                LIFECYCLE_SUBJECT,
                 last,
                 now,
                 detail={"reason": "daemon not running"},
@@ -192,6 +221,19 @@ class Daemon:
             )
             self.writer.submit_interval(IntervalOpen(gap))
             log.info("recorded a gap of %s since this vantage last measured", now - last)
+        self._running_id = new_interval_id()
+        running = IntervalRecord(
+            IntervalKind.RUNNING, vantage, LIFECYCLE_SUBJECT, now, id=self._running_id
+        )
+        self.writer.submit_interval(IntervalOpen(running))
+
+    def _end_run(self) -> None:
+        """This run measured until now."""
+        if self._running_id is not None:
+            self.writer.submit_interval(
+                IntervalClose(self._running_id, self._clock.now(), detail={"stopped": "clean"})
+            )
+            self._running_id = None
 
     def _shared_session(self) -> aiohttp.ClientSession:
         """One pooled session for the checks that ask to reuse connections."""
@@ -237,6 +279,29 @@ class Daemon:
                 if pruned:
                     log.info("retention: removed %d results older than %s", pruned, cutoff)
             await self._clock.sleep(PRUNE_EVERY)
+
+    async def _watch_quorum(self) -> None:
+        """Keep the live quorum state of each service, by the report's own rule."""
+        failing = False
+        while True:
+            try:
+                await self.refresh_quorum()
+            except StorageError as error:
+                if not failing:
+                    log.warning("live quorum state not refreshed: %s", error)
+                failing = True
+            else:
+                failing = False
+            await self._clock.sleep(QUORUM_EVERY)
+
+    async def refresh_quorum(self) -> None:
+        """Recompute every service's quorum verdict over the last few minutes."""
+        now = self._clock.now()
+        window = Interval(now - QUORUM_WINDOW, now)
+        for service in self.settings.services:
+            verdict = await service_verdict(self._store, service, window, now)
+            self.verdicts[service.name] = verdict
+            self.metrics.set_quorum(service.name, verdict)
 
     def clock_now(self) -> datetime:
         """Wall time on the daemon's clock."""

@@ -1,9 +1,10 @@
 """The measured case of a service: stored evidence in CONTRACT.md's case format.
 
-Outages are the stored service-outage intervals, with time not measured (gaps) taken out of
-them: an outage still open when the daemon stopped is not assumed to have lasted while nobody
-looked. The gaps are listed beside them, so ``gap_policy: down`` can count them back in. An
-outage still open now ends now (the report marks such a month provisional).
+Outages are where the vantages' quorum saw the service down (:mod:`monitor.quorum`); gaps are
+where no vantage measured it (a daemon not running, isolated, or every frontend check without a
+fresh result), listed so that ``gap_policy: down`` can count them back in. Time after ``now`` is
+neither: it has not happened yet (the report marks such a month provisional). An outage still
+open now ends now.
 """
 
 from __future__ import annotations
@@ -11,20 +12,31 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sla import Interval, Period, day_span, subtract, union
+from sla import Interval, Period, day_span
 
 from .case import Case, ContractTerms
 from .config import ServiceConfig, Settings
-from .store.base import IntervalKind, IntervalRecord, Store
+from .quorum import Verdict, service_verdict
+from .store.base import Store
 from .timefmt import format_instant
 
-__all__ = ["case_to_json", "measured_case"]
+__all__ = ["case_to_json", "measured_case", "measured_verdict"]
 
 
-def _span(record: IntervalRecord, start: datetime, end: datetime, now: datetime) -> Interval:
-    stop = record.end if record.end is not None else now
-    first = max(record.start, start)
-    return Interval(first, max(min(stop, end), first))
+async def measured_verdict(
+    store: Store,
+    settings: Settings,
+    service: ServiceConfig,
+    *,
+    first: date,
+    last: date,
+    now: datetime,
+) -> Verdict:
+    """The quorum's verdict on ``service`` over the local dates ``first`` to ``last``, to now."""
+    zone = settings.contracts[service.contract].to_contract().timezone
+    start = day_span(first, zone).start
+    end = max(start, min(day_span(last, zone).end, now))
+    return await service_verdict(store, service, Interval(start, end), now)
 
 
 async def measured_case(
@@ -37,24 +49,14 @@ async def measured_case(
     now: datetime,
 ) -> Case:
     """Outages and gaps of ``service`` over the local dates ``first`` to ``last``."""
-    terms = settings.contracts[service.contract]
-    contract = terms.to_contract()
-    zone = contract.timezone
-    start = day_span(first, zone).start
-    end = day_span(last, zone).end
-    outages = await store.intervals(
-        start=start, end=end, kinds=[IntervalKind.OUTAGE], subject=service.name
-    )
-    gaps = await store.intervals(start=start, end=end, kinds=[IntervalKind.GAP], subject="*")
-    gap_spans = union(_span(g, start, end, now) for g in gaps)
-    outage_spans = subtract((_span(o, start, end, now) for o in outages), gap_spans)
+    verdict = await measured_verdict(store, settings, service, first=first, last=last, now=now)
     return Case(
-        contract=contract,
+        contract=settings.contracts[service.contract].to_contract(),
         period=Period(first, last),
         fees={},
-        outages=outage_spans,
+        outages=verdict.outage,
         exclusions=(),
-        gaps=gap_spans,
+        gaps=verdict.gaps,
     )
 
 

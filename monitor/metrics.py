@@ -7,9 +7,11 @@ URL with credentials, never a secret.
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
+from .quorum import Verdict
 from .results import ProbeResult
 from .scheduler import ScheduledCheck
 from .state import CheckState, ServiceState
@@ -20,6 +22,7 @@ _PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _LAG_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30)
 _CHECK_STATE = {CheckState.UP: 1.0, CheckState.DOWN: 0.0, CheckState.UNKNOWN: -1.0}
 _SERVICE_STATES = tuple(ServiceState)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class Metrics:
@@ -64,6 +67,18 @@ class Metrics:
             "slawatch_service_state",
             "1 for the service's current state (up, degraded, down, unknown), 0 for the others",
             ["service", "state"],
+            registry=registry,
+        )
+        self.quorum_state = Gauge(
+            "slawatch_service_quorum_state",
+            "1 for the service's state as the vantages' quorum decides it (up, down, unknown)",
+            ["service", "state"],
+            registry=registry,
+        )
+        self.quorum_votes = Gauge(
+            "slawatch_service_vantages",
+            "Vantages with fresh data on the service, by their vote (up, down)",
+            ["service", "vote"],
             registry=registry,
         )
         self.scheduler_lag = Histogram(
@@ -113,6 +128,21 @@ class Metrics:
             self.service_state.labels(service, candidate.value).set(
                 1.0 if candidate is state else 0.0
             )
+
+    def set_quorum(self, service: str, verdict: Verdict) -> None:
+        """Publish the quorum's view of a service at the end of the verdict's window."""
+        last = verdict.window.end - _MICROSECOND
+        measuring, down = verdict.voters_at(last)
+        if not measuring:
+            state = "unknown"
+        elif any(span.start <= last < span.end for span in verdict.outage):
+            state = "down"
+        else:
+            state = "up"
+        for candidate in ("up", "down", "unknown"):
+            self.quorum_state.labels(service, candidate).set(1.0 if candidate == state else 0.0)
+        self.quorum_votes.labels(service, "down").set(len(down))
+        self.quorum_votes.labels(service, "up").set(len(measuring) - len(down))
 
     def forget_check(self, check: ScheduledCheck) -> None:
         """Drop the series of a check removed by a reload."""

@@ -11,7 +11,10 @@ Intervals are handed to the result writer's journal as they open and close: the 
 waits on the store, and a store that fails meanwhile loses none of them (they are written, in
 order, when it is back).
 
-Per service: every frontend check DOWN is an *outage* (C1, C3), some is *degraded*. A crash
+Per service: every frontend check DOWN is an *outage* (C1, C3), some is *degraded*. Every check
+of this vantage DOWN at once (every service, every node, every canary) is an *isolation*: this
+vantage's own network is the likelier cause, so while it lasts the vantage's votes do not count
+(see :mod:`monitor.quorum`). A crash
 loses at most the changes of the last moment (the journal is written within a fraction of a
 second); :meth:`StateTracker.restore` picks open intervals up again after a restart.
 """
@@ -116,6 +119,14 @@ class StateTracker:
         self._on_service_change = on_service_change
         self._tracks: dict[str, CheckTrack] = {}
         self._services: dict[str, _ServiceTrack] = {}
+        # How many tracks are DOWN, kept as states change, so isolation is found in O(1).
+        self._down = 0
+        self._isolation_id: int | None = None
+
+    @property
+    def isolated(self) -> bool:
+        """Every check of this vantage is down at once."""
+        return self._isolation_id is not None
 
     @property
     def tracks(self) -> dict[str, CheckTrack]:
@@ -137,16 +148,21 @@ class StateTracker:
             else:
                 track.check = check
         for check_id in self._tracks.keys() - new.keys():
-            del self._tracks[check_id]
+            if self._tracks.pop(check_id).state is CheckState.DOWN:
+                self._down -= 1
         for service in {c.service for c in new.values()}:
             self._services.setdefault(service, _ServiceTrack())
 
     async def restore(self) -> None:
         """Resume intervals left open by a previous run of this vantage."""
         for record in await self._store.open_intervals(self._vantage):
-            if record.kind is IntervalKind.CHECK_DOWN and record.subject in self._tracks:
+            if record.kind is IntervalKind.RUNNING:
+                continue  # the daemon's own life: the daemon closes it
+            if record.kind is IntervalKind.ISOLATED and record.subject == self._vantage:
+                self._isolation_id = record.id
+            elif record.kind is IntervalKind.CHECK_DOWN and record.subject in self._tracks:
                 track = self._tracks[record.subject]
-                track.state = CheckState.DOWN
+                self._set_state(track, CheckState.DOWN)
                 track.interval_id = record.id
                 track.down_start = record.start
                 track.down_start_bound = record.start_bound
@@ -184,14 +200,45 @@ class StateTracker:
         if result.up:
             self._on_success(track, result)
             changed = track.state is not CheckState.UP
-            track.state = CheckState.UP
+            self._set_state(track, CheckState.UP)
             if changed and check.role is CheckRole.FRONTEND:
                 self._evaluate(check.service, result, track)
+            if self._isolation_id is not None:
+                self._close(self._isolation_id, result.started_at, track.last_failure_at)
+                self._isolation_id = None
             return False
         self._on_failure(track, result)
         if track.state is CheckState.DOWN and check.role is CheckRole.FRONTEND:
             self._evaluate(check.service, result, track)
+        if self._isolation_id is None and self._tracks and self._down == len(self._tracks):
+            self._isolate()
         return True
+
+    def _set_state(self, track: CheckTrack, state: CheckState) -> None:
+        self._down += (state is CheckState.DOWN) - (track.state is CheckState.DOWN)
+        track.state = state
+
+    def _isolate(self) -> None:
+        """Every check is down: open the isolation where the last of them went down."""
+        starts = [
+            (t.down_start, t.down_start_bound)
+            for t in self._tracks.values()
+            if t.down_start is not None
+        ]
+        if not starts:
+            return  # only restored tracks, which resume without their start
+        start, start_bound = max(starts, key=lambda pair: pair[0])
+        self._isolation_id = self._record(
+            IntervalRecord(
+                IntervalKind.ISOLATED,
+                self._vantage,
+                self._vantage,
+                start,
+                None,
+                start_bound=start_bound,
+                detail={"checks": len(self._tracks)},
+            )
+        )
 
     def _on_success(self, track: CheckTrack, result: ProbeResult) -> None:
         at = result.started_at
@@ -230,7 +277,7 @@ class StateTracker:
         if track.failures < track.check.spec.confirm:
             return
         first = track.first_failure
-        track.state = CheckState.DOWN
+        self._set_state(track, CheckState.DOWN)
         track.down_start = first.started_at
         track.down_start_bound = track.last_success_at
         track.interval_id = self._record(

@@ -209,13 +209,15 @@ async def test_intervals_survive_a_store_outage(tmp_path: Path) -> None:
     tracker.observe(home, result(home, 12, Outcome.TIMEOUT))
     tracker.observe(home, result(home, 20))
     assert await journal.drain(0) == 0
-    assert journal.journal_depth == 4  # check down and outage, each opened and closed
+    # Check down, outage and (its only check being down) isolation, each opened and closed.
+    assert journal.journal_depth == 6
     assert journal.write_errors == 1
     flaky.down = False
     await journal.drain(0)
     assert journal.journal_depth == 0
     assert await kinds(flaky, journal, IntervalKind.OUTAGE) == [("shop", 10.0, 20.0)]
     assert await kinds(flaky, journal, IntervalKind.CHECK_DOWN) == [("shop/home", 10.0, 20.0)]
+    assert await kinds(flaky, journal, IntervalKind.ISOLATED) == [("v1", 10.0, 20.0)]
     await flaky.close()
 
 
@@ -232,3 +234,61 @@ async def test_a_check_without_a_fresh_result_is_stale(
     tracker.observe(home, result(home, 0))
     assert not track.stale(T0 + timedelta(seconds=20))
     assert track.stale(T0 + timedelta(seconds=20.001))
+
+
+async def test_every_check_down_at_once_isolates_the_vantage(
+    store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
+) -> None:
+    """Isolation starts where the last check went down and ends at the first success of any."""
+    home, node, canary = check("home"), check("node-a", CheckRole.NODE), check("ping")
+    canary = ScheduledCheck("@canary/ping", "@canary", CheckRole.CANARY, canary.spec)
+    tracker = tracker_for()
+    tracker.set_checks([home, node, canary])
+    for c in (home, node, canary):
+        tracker.observe(c, result(c, 0))
+    for c, start in ((home, 10), (node, 11), (canary, 13)):
+        tracker.observe(c, result(c, start, Outcome.TIMEOUT))
+        tracker.observe(c, result(c, start + 2, Outcome.CONNECT_ERROR))
+        assert tracker.isolated is (c is canary)
+    tracker.observe(node, result(node, 30))
+
+    assert not tracker.isolated
+    assert await kinds(store, journal, IntervalKind.ISOLATED) == [("v1", 13.0, 30.0)]
+    assert await kinds(store, journal, IntervalKind.OUTAGE) == [("shop", 10.0, None)]
+
+
+async def test_a_canary_that_answers_prevents_isolation(
+    store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
+) -> None:
+    """With a canary up, every check of the service down is the service's outage alone."""
+    home = check("home")
+    canary = ScheduledCheck("@canary/ping", "@canary", CheckRole.CANARY, check("ping").spec)
+    tracker = tracker_for()
+    tracker.set_checks([home, canary])
+    tracker.observe(canary, result(canary, 0))
+    tracker.observe(home, result(home, 10, Outcome.TIMEOUT))
+    tracker.observe(home, result(home, 12, Outcome.TIMEOUT))
+
+    assert not tracker.isolated
+    assert await kinds(store, journal, IntervalKind.ISOLATED) == []
+    assert await kinds(store, journal, IntervalKind.OUTAGE) == [("shop", 10.0, None)]
+
+
+async def test_an_isolation_resumes_after_a_restart(
+    store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
+) -> None:
+    """An isolation open when the daemon stopped is resumed, then closed by the next success."""
+    home = check("home")
+    first = tracker_for()
+    first.set_checks([home])
+    first.observe(home, result(home, 10, Outcome.TIMEOUT))
+    first.observe(home, result(home, 12, Outcome.TIMEOUT))
+    await journal.drain(0)
+
+    second = tracker_for()
+    second.set_checks([home])
+    await second.restore()
+    assert second.isolated
+    second.observe(home, result(home, 40))
+
+    assert await kinds(store, journal, IntervalKind.ISOLATED) == [("v1", 10.0, 40.0)]

@@ -1,0 +1,175 @@
+"""Whether a service is down, decided by the vantages together (CONTRACT.md: "confirmed by the
+quorum of vantage points").
+
+Each vantage keeps its own intervals. At each instant a vantage *votes* on a service:
+
+- **no data** where its daemon was not running (outside its ``running`` intervals, or inside a
+  vantage-wide ``gap``), where it was *isolated* (every check it runs down at once: its own
+  network, not the service, is the likelier cause), or where every frontend check of the service
+  was in a gap;
+- **down** where it had the service in an ``outage`` interval;
+- **up** otherwise.
+
+The service is down where at least ``k(n)`` of the ``n`` vantages with data vote down, ``k`` given
+by the service's ``quorum`` setting (:func:`required`). Where no vantage has data, nothing was
+measured: a gap, which the contract's gap policy decides. The report, ``slawatch export`` and the
+live service state all come from :func:`decide`, so they always agree.
+
+The k-of-n counting is :func:`sla.quorum`: "exactly ``n`` vantages have data" is
+``quorum(measured, n) - quorum(measured, n + 1)``, and within it the service is down on
+``quorum(down, k(n))``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from sla import Interval, IntervalSet, intersect, normalize, quorum, subtract, union
+
+from .config import Quorum, ServiceConfig
+from .store.base import LIFECYCLE_SUBJECT, IntervalKind, IntervalRecord, Store
+
+__all__ = [
+    "VANTAGE_STALE",
+    "VantageView",
+    "Verdict",
+    "decide",
+    "load_views",
+    "required",
+    "service_verdict",
+]
+
+#: A vantage whose daemon stopped without closing its ``running`` interval (a crash, a lost
+#: machine) counts as measuring until its newest result plus this, and no longer.
+VANTAGE_STALE: Final = timedelta(minutes=2)
+
+_KINDS: Final = (
+    IntervalKind.RUNNING,
+    IntervalKind.GAP,
+    IntervalKind.ISOLATED,
+    IntervalKind.OUTAGE,
+)
+
+
+def required(rule: Quorum, voters: int) -> int:
+    """How many of ``voters`` vantages with data must vote down for the service to be down.
+
+    ``majority`` is more than half; ``all`` every one; ``any`` one; a number ``k`` is ``k``, or
+    every voter when fewer than ``k`` have data (so one vantage alone still measures).
+    """
+    if voters < 1:
+        raise ValueError(f"voters must be at least 1, got {voters}")
+    if rule == "majority":
+        return voters // 2 + 1
+    if rule == "all":
+        return voters
+    if rule == "any":
+        return 1
+    return min(rule, voters)
+
+
+@dataclass(frozen=True, slots=True)
+class VantageView:
+    """What one vantage saw of one service: where it had data, and where it saw it down."""
+
+    vantage: str
+    measured: IntervalSet
+    down: IntervalSet
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The service's outages and unmeasured time over a window, with each vantage's view."""
+
+    window: Interval
+    outage: IntervalSet
+    gaps: IntervalSet
+    views: tuple[VantageView, ...]
+
+    def voters_at(self, instant: datetime) -> tuple[list[str], list[str]]:
+        """The vantages with data at ``instant``, and those of them that saw the service down."""
+
+        def within(spans: IntervalSet) -> bool:
+            return any(span.start <= instant < span.end for span in spans)
+
+        measuring = [v.vantage for v in self.views if within(v.measured)]
+        down = [v.vantage for v in self.views if within(v.down)]
+        return measuring, down
+
+
+def decide(views: Sequence[VantageView], rule: Quorum, window: Interval) -> Verdict:
+    """Combine the vantages' views of a service over ``window`` by the quorum ``rule``."""
+    clip = (window,)
+    measured = [intersect(view.measured, clip) for view in views]
+    down = [intersect(v.down, m) for v, m in zip(views, measured, strict=True)]
+    outage: list[Interval] = []
+    for voters in range(1, len(views) + 1):
+        exactly = subtract(quorum(measured, voters), quorum(measured, voters + 1))
+        if exactly:
+            outage += intersect(exactly, quorum(down, required(rule, voters)))
+    gaps = subtract(clip, quorum(measured, 1)) if views else normalize(clip)
+    return Verdict(window, normalize(outage), gaps, tuple(views))
+
+
+def _spans(records: Iterable[IntervalRecord], until: datetime) -> IntervalSet:
+    """The records as spans; an open one runs until ``until``."""
+    spans = []
+    for record in records:
+        end = record.end if record.end is not None else until
+        if end > record.start:
+            spans.append(Interval(record.start, end))
+    return normalize(spans)
+
+
+async def load_views(
+    store: Store, service: ServiceConfig, window: Interval, now: datetime
+) -> list[VantageView]:
+    """Each vantage's view of ``service`` over ``window``, from the stored intervals."""
+    records = await store.intervals(start=window.start, end=window.end, kinds=_KINDS)
+    seen = await store.vantages_seen()
+    by_vantage: dict[str, list[IntervalRecord]] = defaultdict(list)
+    for record in records:
+        by_vantage[record.vantage].append(record)
+    frontend = [f"{service.name}/{check.name}" for check in service.frontend]
+    views = []
+    for vantage, own in sorted(by_vantage.items()):
+        running = [r for r in own if r.kind is IntervalKind.RUNNING]
+        if not running:
+            continue
+        # Its newest sign of life: a result, or the start of its current run.
+        newest = max([r.start for r in running] + ([seen[vantage]] if vantage in seen else []))
+        alive_until = min(now, newest + VANTAGE_STALE)
+        check_gaps = [
+            _spans((r for r in own if r.kind is IntervalKind.GAP and r.subject == check), now)
+            for check in frontend
+        ]
+        no_data = union(
+            _spans(
+                (
+                    r
+                    for r in own
+                    if (r.kind is IntervalKind.GAP and r.subject == LIFECYCLE_SUBJECT)
+                    or r.kind is IntervalKind.ISOLATED
+                ),
+                now,
+            ),
+            quorum(check_gaps, len(frontend)) if frontend else (),
+        )
+        measured = subtract(_spans(running, alive_until), no_data)
+        outages = _spans(
+            (r for r in own if r.kind is IntervalKind.OUTAGE and r.subject == service.name), now
+        )
+        views.append(VantageView(vantage, measured, intersect(outages, measured)))
+    return views
+
+
+async def service_verdict(
+    store: Store, service: ServiceConfig, window: Interval, now: datetime
+) -> Verdict:
+    """The service's outages and gaps over ``window`` by its quorum rule."""
+    views = await load_views(store, service, window, now)
+    return decide(views, service.quorum, window)
