@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 from sla import Period, SLAError, compute_credits, result_to_json
 
 from .case import load_case
+from .cli_db import add_db_commands
 from .clock import SystemClock
 from .config import load_settings
 from .errors import ConfigError, InputError, MonitorError
@@ -197,6 +198,8 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--from", dest="date_from", required=True, metavar="DATE")
     export.add_argument("--to", dest="date_to", required=True, metavar="DATE")
     export.set_defaults(handler=_cmd_export)
+
+    add_db_commands(commands)
     return parser
 
 

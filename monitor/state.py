@@ -32,7 +32,7 @@ from .config import CheckRole
 from .results import ProbeResult
 from .scheduler import ScheduledCheck
 from .store.base import IntervalKind, IntervalRecord, Store
-from .writer import IntervalClose, IntervalOpen, ResultWriter, new_interval_id
+from .writer import IntervalClose, IntervalJournal, IntervalOpen, new_interval_id
 
 __all__ = ["CheckState", "CheckTrack", "ServiceState", "StateTracker", "freshness_bound"]
 
@@ -108,7 +108,7 @@ class StateTracker:
     def __init__(
         self,
         store: Store,
-        journal: ResultWriter,
+        journal: IntervalJournal,
         vantage: str,
         *,
         on_service_change: Listener | None = None,

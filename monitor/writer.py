@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from .clock import Clock
 from .errors import StorageError
@@ -36,7 +36,9 @@ from .store.base import IntervalRecord, Store
 __all__ = [
     "MAX_BACKOFF",
     "MIN_BACKOFF",
+    "IntervalChange",
     "IntervalClose",
+    "IntervalJournal",
     "IntervalOpen",
     "ResultWriter",
     "new_interval_id",
@@ -71,6 +73,14 @@ class IntervalClose:
 
 
 IntervalChange = IntervalOpen | IntervalClose
+
+
+class IntervalJournal(Protocol):
+    """Where interval changes go: the writer in the daemon, a plain list in a rebuild."""
+
+    def submit_interval(self, change: IntervalChange) -> None:
+        """Take one change, in order; never waits."""
+        ...
 
 
 class ResultWriter:
