@@ -25,11 +25,13 @@ from .clock import Clock
 from .config import CANARY_SERVICE, CheckRole, HttpCheck, Settings, load_settings
 from .errors import ConfigError, StorageError
 from .httpapi import HttpSurface
+from .journal_file import load_journal, save_journal
 from .metrics import Metrics
 from .probes import DnsResolver, open_session, run_probe
 from .quorum import Verdict, service_verdict
 from .results import ProbeResult
 from .scheduler import ScheduledCheck, Scheduler
+from .spool import Spool
 from .state import CheckState, ServiceState, StateTracker
 from .store.base import LIFECYCLE_SUBJECT, IntervalKind, IntervalRecord, Store
 from .writer import IntervalClose, IntervalOpen, ResultWriter, new_interval_id
@@ -83,7 +85,14 @@ class Daemon:
         self._config_path = config_path
         self.metrics = Metrics(registry, settings.vantage, version)
         self.registry = registry
-        self.writer = ResultWriter(store, clock, on_error=self._store_failed)
+        self.spool = Spool(settings.spool_directory, on_problem=log.warning)
+        self.writer = ResultWriter(
+            store,
+            clock,
+            max_queue=settings.spool.max_memory,
+            spool=self.spool,
+            on_error=self._store_failed,
+        )
         self.tracker = StateTracker(
             store, self.writer, settings.vantage, on_service_change=self._service_changed
         )
@@ -98,6 +107,7 @@ class Daemon:
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
         self._write_errors_seen = 0
+        self._spilled_seen = 0
         self._session: aiohttp.ClientSession | None = None
         self._running_id: int | None = None
         #: The latest quorum verdict of each service (the live state all vantages agree on).
@@ -111,6 +121,8 @@ class Daemon:
         """Run until stopped; the store is opened here and closed on the way out."""
         await self._store.open()
         try:
+            self.spool.open()
+            await self._store_saved_journal()
             self._apply(self.settings)
             await self.tracker.restore()
             await self._begin_run()
@@ -124,7 +136,29 @@ class Daemon:
                 if self._session is not None:
                     await self._session.close()
         finally:
+            self.spool.close()
             await self._store.close()
+
+    @property
+    def journal_path(self) -> Path:
+        """Where interval changes the store could not take at shutdown wait for the next start."""
+        return self.spool.directory / "journal.jsonl"
+
+    async def _store_saved_journal(self) -> None:
+        """Store the interval changes the last run could not, before resuming open intervals."""
+        changes = load_journal(self.journal_path)
+        if not changes:
+            return
+        for change in changes:
+            self.writer.submit_interval(change)
+        await self.writer.drain(DRAIN_DEADLINE)
+        if self.writer.journal_depth:
+            raise StorageError(
+                f"journal {self.journal_path}: {self.writer.journal_depth} interval changes "
+                "saved at the last shutdown could not be stored; they are kept for the next start"
+            )
+        self.journal_path.unlink()
+        log.info("stored %d interval changes saved at the last shutdown", len(changes))
 
     async def _run_tasks(self) -> None:
         async with asyncio.TaskGroup() as group:
@@ -147,6 +181,19 @@ class Daemon:
                 task.cancel()
         self._end_run()
         flushed = await self.writer.drain(DRAIN_DEADLINE)
+        spilled = self.writer.spill_rest()
+        saved = 0
+        if self.writer.journal_depth:
+            saved = save_journal(self.writer.journal, self.journal_path)
+        if spilled or saved or self.writer.spool_depth:
+            log.warning(
+                "stopped with the store unavailable: %d results wait in %s and %d interval "
+                "changes in %s, to be written at the next start",
+                self.writer.spool_depth,
+                self.spool.directory,
+                saved,
+                self.journal_path,
+            )
         log.info("stopped; %d results flushed on the way out", flushed)
 
     def _install_signals(self) -> None:
@@ -319,5 +366,10 @@ class Daemon:
             state = CheckState.UNKNOWN if track.stale(now) else track.state
             self.metrics.set_check_state(track.check, state)
         self.metrics.queue_depth.set(self.writer.depth)
+        self.metrics.spool_depth.set(self.writer.spool_depth)
+        self.metrics.journal_depth.set(self.writer.journal_depth)
+        spilled = self.writer.spilled
+        self.metrics.spilled.inc(spilled - self._spilled_seen)
+        self._spilled_seen = spilled
         if self.writer.last_write_at is not None:
             self.metrics.last_write.set(self.writer.last_write_at.timestamp())

@@ -90,7 +90,24 @@ class Metrics:
         self.in_flight = Gauge("slawatch_probes_in_flight", "Probes running now", registry=registry)
         self.checks = Gauge("slawatch_checks", "Checks scheduled", registry=registry)
         self.queue_depth = Gauge(
-            "slawatch_store_queue_depth", "Results waiting to be written", registry=registry
+            "slawatch_store_queue_depth",
+            "Results waiting to be written, in memory and in the spool",
+            registry=registry,
+        )
+        self.spool_depth = Gauge(
+            "slawatch_store_spool_depth",
+            "Results waiting in the local spool files (part of the queue depth)",
+            registry=registry,
+        )
+        self.spilled = Counter(
+            "slawatch_store_spilled",
+            "Results that went to the local spool because the memory queue was full",
+            registry=registry,
+        )
+        self.journal_depth = Gauge(
+            "slawatch_store_journal_depth",
+            "Interval changes (outages opening, closing) waiting to be written",
+            registry=registry,
         )
         self.write_errors = Counter(
             "slawatch_store_write_errors", "Failed writes to the store", registry=registry

@@ -12,8 +12,14 @@ their own that is written first, one change at a time, in order, as soon as it i
 interval carries an id chosen before it is written, so its close can be queued behind its open,
 and a retried write of either is harmless (the store makes both idempotent).
 
-Past ``max_queue`` results nothing is dropped either: the queue keeps growing and
-:attr:`ResultWriter.over_capacity` says so (spilling to a local file is the planned remedy).
+Past ``max_queue`` results in memory, further ones go to a :class:`~monitor.spool.Spool` (local
+append-only files) and stay there, new ones behind them, until every spilled result is written:
+so results reach the store in the order they were submitted, and memory stays bounded however
+long the store is down. The store skips a result it already holds, so a spilled batch written
+again after a crash is harmless. At shutdown, what could not be written goes to the spool too
+(:meth:`ResultWriter.spill_rest`), and interval changes to a journal file beside it
+(:mod:`monitor.journal_file`), to be written first at the next start. Without a spool (tests,
+tools), the memory queue grows instead and :attr:`ResultWriter.over_capacity` says so.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from typing import Any, Final, Protocol
 from .clock import Clock
 from .errors import StorageError
 from .results import ProbeResult
+from .spool import Spool
 from .store.base import IntervalRecord, Store
 
 __all__ = [
@@ -98,6 +105,7 @@ class ResultWriter:
         batch_size: int = 500,
         flush_interval: float = 1.0,
         max_queue: int = 100_000,
+        spool: Spool | None = None,
         on_error: Callable[[StorageError], None] | None = None,
     ) -> None:
         if batch_size < 1:
@@ -112,6 +120,7 @@ class ResultWriter:
         self._flush_interval = flush_interval
         self.max_queue = max_queue
         self._on_error = on_error
+        self._spool = spool
         self._queue: deque[ProbeResult] = deque()
         self._journal: deque[IntervalChange] = deque()
         self._batch_ready = asyncio.Event()
@@ -123,8 +132,28 @@ class ResultWriter:
 
     @property
     def depth(self) -> int:
-        """Results submitted and not yet written."""
+        """Results submitted and not yet written, in memory and in the spool."""
+        return len(self._queue) + self.spool_depth
+
+    @property
+    def memory_depth(self) -> int:
+        """Results waiting in memory."""
         return len(self._queue)
+
+    @property
+    def spool_depth(self) -> int:
+        """Results waiting in the spool files."""
+        return self._spool.pending if self._spool is not None else 0
+
+    @property
+    def spilled(self) -> int:
+        """Results that went to the spool since this writer was made."""
+        return self._spool.spilled if self._spool is not None else 0
+
+    @property
+    def journal(self) -> tuple[IntervalChange, ...]:
+        """Interval changes not yet written, in order."""
+        return tuple(self._journal)
 
     @property
     def journal_depth(self) -> int:
@@ -153,9 +182,31 @@ class ResultWriter:
 
     def submit(self, result: ProbeResult) -> None:
         """Queue ``result`` for writing; returns at once, whatever the state of the store."""
+        # Once a result went to the spool, every later one follows it there until the spool is
+        # empty again, so results are written in the order they came (a spool left with rows
+        # by a previous run starts so too).
+        spool = self._spool
+        if spool is not None and (spool.pending or len(self._queue) >= self.max_queue):
+            try:
+                spool.append([result])
+            except StorageError as error:
+                # The disk refused it (full?): memory is the last place left. Kept, not lost.
+                self._report(error)
+            else:
+                return
         self._queue.append(result)
         if len(self._queue) >= self._batch_size:
             self._batch_ready.set()
+
+    def spill_rest(self) -> int:
+        """Move every result still in memory to the spool (at shutdown, once the store gave up);
+        they go before what the spool holds, being older. Returns how many moved."""
+        if self._spool is None or not self._queue:
+            return 0
+        moved = list(self._queue)
+        self._spool.prepend(moved)
+        self._queue.clear()
+        return len(moved)
 
     def submit_interval(self, change: IntervalChange) -> None:
         """Queue an interval change; it is written before any result, as soon as possible."""
@@ -176,6 +227,8 @@ class ResultWriter:
         flush_at = self._clock.monotonic() + self._flush_interval
         while True:
             if await self._wait(flush_at - self._clock.monotonic()):
+                if self._spool is not None and self._spool.pending:
+                    self._sync_spool()
                 await self._write_queued(everything=True)
                 flush_at = self._clock.monotonic() + self._flush_interval
             else:
@@ -216,6 +269,11 @@ class ResultWriter:
         while self._queue and (everything or len(self._queue) >= self._batch_size):
             if not await self._retry(self._attempt_batch, deadline):
                 return
+        if self._queue or self._spool is None:
+            return  # spilled results are newer than those still in memory
+        while self._spool.pending:
+            if not await self._retry(self._attempt_spooled, deadline):
+                return
 
     async def _retry(
         self, attempt: Callable[[], Awaitable[StorageError | None]], deadline: float | None
@@ -226,9 +284,7 @@ class ResultWriter:
             error = await attempt()
             if error is None:
                 return True
-            self._write_errors += 1
-            if self._on_error is not None:
-                self._on_error(error)
+            self._report(error)
             pause = (
                 backoff if deadline is None else min(backoff, deadline - self._clock.monotonic())
             )
@@ -246,6 +302,42 @@ class ResultWriter:
             return await self._attempt(
                 lambda: self._store.write_results(batch), lambda: self._written_out(len(batch))
             )
+
+    def _sync_spool(self) -> None:
+        """Make spilled results durable: once per flush interval, not once per result."""
+        assert self._spool is not None  # noqa: S101 -- only called with a spool
+        try:
+            self._spool.sync()
+        except StorageError as error:
+            self._report(error)
+
+    def _report(self, error: StorageError) -> None:
+        self._write_errors += 1
+        if self._on_error is not None:
+            self._on_error(error)
+
+    async def _attempt_spooled(self) -> StorageError | None:
+        """Try once to write the oldest spilled batch; on success drop it from the spool."""
+        spool = self._spool
+        assert spool is not None  # noqa: S101 -- only called with a spool
+        async with self._writing:
+            try:
+                batch = spool.peek(self._batch_size)
+            except StorageError as error:
+                return error  # the disk failed to read: retried like a failed write
+            if not batch:
+                return None
+
+            def done() -> None:
+                self._written += len(batch)
+                self._last_write_at = self._clock.now()
+                try:
+                    spool.commit(len(batch))
+                except StorageError as error:
+                    # Written, but its file may stay: replayed later, skipped by the store.
+                    self._report(error)
+
+            return await self._attempt(lambda: self._store.write_results(batch), done)
 
     async def _attempt_change(self) -> StorageError | None:
         """Try once to write the head interval change; on success remove it from the journal."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ import pytest
 from monitor.clock import FakeClock
 from monitor.errors import StorageError
 from monitor.results import Outcome, ProbeResult
+from monitor.spool import Spool
 from monitor.store import SQLiteStore
 from monitor.store.base import IntervalKind, IntervalRecord
 from monitor.writer import IntervalClose, IntervalOpen, ResultWriter, new_interval_id
@@ -32,6 +33,8 @@ class FailingStore(SQLiteStore):
         super().__init__(path)
         self.clock = clock
         self.failures = failures
+        #: Attempts after this many fail too (None: never).
+        self.refuse_after: int | None = None
         self.attempts: list[float] = []
         self.batches: list[int] = []
         self.writing = asyncio.Event()
@@ -41,7 +44,8 @@ class FailingStore(SQLiteStore):
         """Fail while failures are left; otherwise write for real and note the batch size."""
         self.attempts.append(self.clock.monotonic())
         self.writing.set()
-        if len(self.attempts) <= self.failures:
+        refused = self.refuse_after is not None and len(self.attempts) > self.refuse_after
+        if len(self.attempts) <= self.failures or refused:
             raise StorageError(f"sqlite:///{self.path}: write_results: database is locked")
         await super().write_results(results)
         async with self._written:
@@ -357,3 +361,122 @@ async def test_an_interval_change_is_written_at_once_without_waiting_for_results
         assert writer.depth == 3
     [stored] = await store.intervals(start=T0, end=T0 + timedelta(hours=1))
     assert (stored.id, stored.end) == (ident, T0 + timedelta(seconds=30))
+
+
+# The spool: bounded memory, the rest on disk.
+
+
+@pytest.fixture
+def spool(tmp_path: Path) -> Iterator[Spool]:
+    """An open spool in the test's directory, closed afterwards."""
+    made = Spool(tmp_path / "spool", segment_bytes=4096)
+    made.open()
+    yield made
+    made.close()
+
+
+async def test_past_the_memory_bound_results_spill_to_disk(
+    store: FailingStore, clock: FakeClock, spool: Spool
+) -> None:
+    """With the store down, memory holds ``max_queue`` results and the spool the rest; once it
+    is back every result is written once, in the order submitted, and the files are gone."""
+    store.failures = 1_000
+    writer = ResultWriter(store, clock, batch_size=4, max_queue=10, spool=spool)
+    async with running(writer, clock):
+        results = submit(writer, range(60))
+        await clock.settle()
+
+        assert (writer.memory_depth, writer.spool_depth, writer.depth) == (10, 50, 60)
+        assert writer.spilled == 50
+        assert writer.over_capacity is False
+        store.failures = 0
+        await clock.advance(60.0)
+        await store.wait_for_batches(16)  # memory: 4 + 4 + 2, then the spool: 12 x 4 + 2
+
+    assert await store.stored() == results
+    assert (writer.depth, writer.written) == (0, 60)
+    assert list(spool.directory.glob("spool-*.jsonl")) == []
+
+
+async def test_while_spilling_new_results_queue_behind_the_spool(
+    store: FailingStore, clock: FakeClock, spool: Spool
+) -> None:
+    """Once results went to disk, later ones follow them there until the spool is empty, so the
+    store receives them in submission order even when memory has room again."""
+    writer = ResultWriter(store, clock, batch_size=100, max_queue=2, spool=spool)
+    first = submit(writer, range(5))
+    store.refuse_after = 1
+    await writer.drain(0)  # memory written, then the store fails: the spool keeps 2..4 ...
+    later = submit(writer, range(5, 8))
+    store.refuse_after = None
+
+    assert (writer.memory_depth, writer.spool_depth) == (0, 6)  # ... so 5..7 join them there
+    await writer.drain(10.0)
+    assert await store.stored() == first + later
+    assert store.batches[:1] == [2]
+
+
+async def test_results_left_at_shutdown_are_written_by_the_next_run(
+    store: FailingStore, clock: FakeClock, tmp_path: Path
+) -> None:
+    """At shutdown memory goes to the spool, before what was already there; the next writer on
+    the same directory writes it all first, in order, without duplicates."""
+    store.failures = 1_000
+    spool = Spool(tmp_path / "spool")
+    spool.open()
+    writer = ResultWriter(store, clock, max_queue=3, spool=spool)
+    results = submit(writer, range(8))
+    await writer.drain(0)
+    assert writer.spill_rest() == 3
+    spool.close()
+
+    again = Spool(tmp_path / "spool")
+    again.open()
+    store.failures = 0
+    resumed = ResultWriter(store, clock, max_queue=3, spool=again)
+    assert resumed.depth == 8
+    newer = submit(resumed, range(8, 10))
+    await resumed.drain(10.0)
+    again.close()
+
+    assert await store.stored() == results + newer
+
+
+async def test_a_batch_replayed_after_a_crash_is_not_duplicated(
+    store: FailingStore, clock: FakeClock, tmp_path: Path
+) -> None:
+    """A spool whose rows were written but not yet removed (a crash in between) is replayed at
+    the next start; the store keeps each result once."""
+    spool = Spool(tmp_path / "spool")
+    spool.open()
+    results = [result(i) for i in range(6)]
+    spool.append(results)
+    await store.write_results(results[:4])  # written, then the process died
+    spool.close()
+
+    again = Spool(tmp_path / "spool")
+    again.open()
+    await ResultWriter(store, clock, spool=again).drain(10.0)
+    again.close()
+
+    assert await store.stored() == results
+
+
+async def test_a_spool_that_cannot_write_keeps_results_in_memory(
+    store: FailingStore, clock: FakeClock, tmp_path: Path
+) -> None:
+    """If the disk refuses the spill, the result stays in memory (reported), never dropped."""
+    store.failures = 1_000
+    errors: list[StorageError] = []
+    spool = Spool(tmp_path / "spool")
+    spool.open()
+    spool.directory.rmdir()
+    spool.directory.write_text("not a directory")  # every new segment file fails
+    writer = ResultWriter(store, clock, max_queue=2, spool=spool, on_error=errors.append)
+    results = submit(writer, range(4))
+
+    assert (writer.memory_depth, writer.spool_depth) == (4, 0)
+    assert len(errors) == 2
+    store.failures = 0
+    await writer.drain(10.0)
+    assert await store.stored() == results
