@@ -23,7 +23,7 @@ from sla import Period, SLAError, compute_credits, result_to_json
 from .case import load_case
 from .cli_db import add_db_commands
 from .clock import SystemClock
-from .config import load_settings
+from .config import CANARY_SERVICE, load_settings
 from .errors import ConfigError, InputError, MonitorError
 from .logs import configure_logging
 from .timefmt import parse_date
@@ -99,10 +99,16 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     print(f"{args.config}: valid")
     print(f"vantage {settings.vantage}, store {settings.store}, http {settings.http.listen}")
-    for service in settings.services:
-        print(f"service {service.name} (contract {service.contract})")
+    groups = [
+        (s.name, f"service {s.name} (contract {s.contract}, quorum {s.quorum})")
+        for s in settings.services
+    ]
+    if settings.canaries:
+        groups.append((CANARY_SERVICE, "canaries (this vantage's own connectivity)"))
+    for name, title in groups:
+        print(title)
         for check in build_checks(settings):
-            if check.service != service.name:
+            if check.service != name:
                 continue
             spec = check.spec
             print(
@@ -110,6 +116,11 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
                 f"  every {spec.interval:g}s, timeout {spec.timeout:g}s,"
                 f" retry {spec.retry_interval:g}s, confirm {spec.confirm}"
             )
+    if settings.services and not settings.canaries:
+        print(
+            "note: no canaries: when every check of this vantage fails at once, it counts as"
+            " isolated (not measured), not as an outage; add canaries to tell them apart"
+        )
     return EXIT_OK
 
 

@@ -72,7 +72,8 @@ async def run_demo(
         base = workdir or Path(scratch)
         base.mkdir(parents=True, exist_ok=True)
         nodes = {name: DemoNode(name) for name in ("node-a", "node-b")}
-        for node in nodes.values():
+        canary = DemoNode("reference")  # outside the shop: it never fails
+        for node in (*nodes.values(), canary):
             await node.start()
         balancer = LoadBalancer(list(nodes.values()))
         await balancer.start()
@@ -86,6 +87,7 @@ async def run_demo(
                 "DEMO_LB_PORT": str(balancer.port),
                 "DEMO_NODE_A_PORT": str(nodes["node-a"].port),
                 "DEMO_NODE_B_PORT": str(nodes["node-b"].port),
+                "DEMO_CANARY_PORT": str(canary.port),
             },
         )
         store = open_store(settings.store)
@@ -108,7 +110,7 @@ async def run_demo(
             daemon.stop()
             await running
             await balancer.stop()
-            for node in nodes.values():
+            for node in (*nodes.values(), canary):
                 await node.stop()
         scripted = (happened[2][1], happened[3][1])
         return await _summarise(settings, started_at, clock.now(), scripted, out)
@@ -129,7 +131,7 @@ async def _summarise(
         )
         print("\nmeasured:", file=out)
         for record in records:
-            if record.kind is IntervalKind.GAP:
+            if record.kind in (IntervalKind.GAP, IntervalKind.RUNNING):
                 continue
             end = format_instant(record.end) if record.end else "open"
             length = f"{(record.end - record.start).total_seconds():.1f}s" if record.end else ""

@@ -185,3 +185,59 @@ def test_a_closed_output_pipe_is_not_a_traceback() -> None:
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 1
     assert b"Traceback" not in stderr
+
+
+def test_canaries_quorum_and_spool_settings() -> None:
+    """Canaries are checks of their own; quorum and spool take their documented forms."""
+    text = MINIMAL.replace("    frontend:", "    quorum: 2\n    frontend:") + (
+        "canaries: [{name: ping, type: tcp, host: 127.0.0.1, port: 1}]\n"
+        "spool: {max_memory: 5000, directory: /var/spool/slawatch}\n"
+    )
+
+    settings = parse_settings(text, "x.yaml")
+
+    assert settings.services[0].quorum == 2
+    assert [c.name for c in settings.canaries] == ["ping"]
+    assert settings.spool.max_memory == 5000
+    assert settings.spool_directory == Path("/var/spool/slawatch")
+
+
+@pytest.mark.parametrize(
+    ("store", "spool"),
+    [
+        pytest.param("sqlite:////var/lib/slawatch/x.db", "/var/lib/slawatch/spool", id="abs"),
+        pytest.param("sqlite:///data/x.db", "data/spool", id="relative"),
+        pytest.param("postgresql://u@db/slawatch", "slawatch-spool", id="postgresql"),
+    ],
+)
+def test_the_spool_defaults_beside_the_sqlite_file(store: str, spool: str) -> None:
+    """Without a directory the spool lives beside the SQLite file, or in the working directory."""
+    settings = parse_settings(MINIMAL + f"store: {store!r}\n", "x.yaml")
+
+    assert settings.spool_directory == Path(spool)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        pytest.param("    quorum: some\n", "services[0].quorum", id="quorum-word"),
+        pytest.param("    quorum: 0\n", "services[0].quorum", id="quorum-zero"),
+        pytest.param(
+            "canaries: [{name: a, type: tcp, host: h, port: 1},"
+            " {name: a, type: tcp, host: h, port: 2}]\n",
+            "canaries[1].name: 'a' is used twice",
+            id="canary-twice",
+        ),
+        pytest.param("spool: {max_memory: 0}\n", "spool.max_memory", id="spool-memory"),
+    ],
+)
+def test_bad_canaries_quorum_and_spool_name_the_field(extra: str, message: str) -> None:
+    """Each mistake is one ConfigError naming the field."""
+    text = (
+        MINIMAL + extra
+        if not extra.startswith("    ")
+        else MINIMAL.replace("    frontend:", extra + "    frontend:")
+    )
+
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse_settings(text, "x.yaml")
