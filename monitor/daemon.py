@@ -42,11 +42,12 @@ log = logging.getLogger(__name__)
 
 #: How long in-flight probes may finish after a stop before they are cancelled.
 STOP_GRACE = 10.0
-#: How long the final flush may take before results are given up on (they are logged).
-DRAIN_DEADLINE = 30.0
+#: How long the final flush may try; what is left then waits in the spool for the next start.
+DRAIN_DEADLINE = 10.0
 #: Retention runs this often.
 PRUNE_EVERY = 3600.0
-#: The live quorum state of each service is recomputed from the store this often.
+#: The live quorum state of each service is recomputed from the store this often at most (and
+#: as often as the fastest check probes, when that is more often).
 QUORUM_EVERY = 10.0
 #: How far back the live quorum looks: enough to see every vantage's open intervals.
 QUORUM_WINDOW = timedelta(minutes=10)
@@ -339,7 +340,8 @@ class Daemon:
                 failing = True
             else:
                 failing = False
-            await self._clock.sleep(QUORUM_EVERY)
+            fastest = min((c.spec.interval for c in self.scheduler.checks.values()), default=0)
+            await self._clock.sleep(min(QUORUM_EVERY, fastest) or QUORUM_EVERY)
 
     async def refresh_quorum(self) -> None:
         """Recompute every service's quorum verdict over the last few minutes."""

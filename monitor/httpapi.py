@@ -91,6 +91,7 @@ class HttpSurface:
             "checks": len(daemon.scheduler.checks),
             "scheduler_lag_seconds": lag,
             "store_queue_depth": writer.depth,
+            "store_spool_depth": writer.spool_depth,
             "interval_changes_waiting": writer.journal_depth,
         }
         return not problems, body
@@ -105,11 +106,14 @@ class HttpSurface:
         for service in daemon.settings.services:
             services[service.name] = {
                 "state": daemon.tracker.service_state(service.name).value,
+                "quorum": self._quorum(service.name, service.quorum),
                 "checks": {},
             }
+        canaries: dict[str, Any] = {}
         for check_id, track in daemon.tracker.tracks.items():
             last = track.last_result
-            services[track.check.service]["checks"][track.check.name] = {
+            group = services.get(track.check.service, {"checks": canaries})
+            group["checks"][track.check.name] = {
                 "id": check_id,
                 "role": track.check.role.value,
                 "state": track.state.value,
@@ -124,4 +128,25 @@ class HttpSurface:
                     "latency_seconds": last.latency,
                 },
             }
-        return web.json_response({"vantage": daemon.settings.vantage, "services": services})
+        return web.json_response(
+            {
+                "vantage": daemon.settings.vantage,
+                "isolated": daemon.tracker.isolated,
+                "services": services,
+                "canaries": canaries,
+            }
+        )
+
+    def _quorum(self, service: str, rule: object) -> dict[str, Any]:
+        """The service as every vantage together sees it, from the latest verdict."""
+        verdict = self._daemon.verdicts.get(service)
+        if verdict is None:
+            return {"rule": rule, "state": "unknown", "at": None}
+        state, measuring, down = verdict.latest()
+        return {
+            "rule": rule,
+            "state": state,
+            "at": format_instant(verdict.window.end),
+            "vantages_measuring": measuring,
+            "vantages_down": down,
+        }

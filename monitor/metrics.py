@@ -7,7 +7,6 @@ URL with credentials, never a secret.
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
@@ -22,7 +21,6 @@ _PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _LAG_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30)
 _CHECK_STATE = {CheckState.UP: 1.0, CheckState.DOWN: 0.0, CheckState.UNKNOWN: -1.0}
 _SERVICE_STATES = tuple(ServiceState)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 class Metrics:
@@ -148,14 +146,7 @@ class Metrics:
 
     def set_quorum(self, service: str, verdict: Verdict) -> None:
         """Publish the quorum's view of a service at the end of the verdict's window."""
-        last = verdict.window.end - _MICROSECOND
-        measuring, down = verdict.voters_at(last)
-        if not measuring:
-            state = "unknown"
-        elif any(span.start <= last < span.end for span in verdict.outage):
-            state = "down"
-        else:
-            state = "up"
+        state, measuring, down = verdict.latest()
         for candidate in ("up", "down", "unknown"):
             self.quorum_state.labels(service, candidate).set(1.0 if candidate == state else 0.0)
         self.quorum_votes.labels(service, "down").set(len(down))

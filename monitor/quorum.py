@@ -46,6 +46,7 @@ __all__ = [
 #: A vantage whose daemon stopped without closing its ``running`` interval (a crash, a lost
 #: machine) counts as measuring until its newest result plus this, and no longer.
 VANTAGE_STALE: Final = timedelta(minutes=2)
+_MICROSECOND: Final = timedelta(microseconds=1)
 
 _KINDS: Final = (
     IntervalKind.RUNNING,
@@ -99,6 +100,16 @@ class Verdict:
         measuring = [v.vantage for v in self.views if within(v.measured)]
         down = [v.vantage for v in self.views if within(v.down)]
         return measuring, down
+
+    def latest(self) -> tuple[str, list[str], list[str]]:
+        """The state at the end of the window (``up``, ``down`` or ``unknown`` where no vantage
+        measured), with the vantages measuring then and those that saw the service down."""
+        last = self.window.end - _MICROSECOND
+        measuring, down = self.voters_at(last)
+        if not measuring:
+            return "unknown", measuring, down
+        is_down = any(span.start <= last < span.end for span in self.outage)
+        return ("down" if is_down else "up"), measuring, down
 
 
 def decide(views: Sequence[VantageView], rule: Quorum, window: Interval) -> Verdict:

@@ -4,67 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
-import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import aiohttp
 import pytest
-from aiohttp import web
 
 from monitor.store.base import IntervalKind, IntervalRecord
 from monitor.store.sqlite import SQLiteStore
+
+from .harness import Daemon, Target, free_port, serve_target, wait_for
 
 INTERVAL = 1.0
 RETRY = 0.25
 
 
-@dataclass
-class Target:
-    """A loopback HTTP target whose health the test switches, remembering when it did."""
-
-    port: int = 0
-    healthy: bool = True
-    switched_at: list[tuple[bool, datetime]] = field(default_factory=list)
-
-    def set(self, healthy: bool) -> datetime:
-        at = datetime.now(UTC)
-        self.healthy = healthy
-        self.switched_at.append((healthy, at))
-        return at
-
-
 @pytest.fixture
 async def target() -> AsyncIterator[Target]:
-    state = Target()
-
-    async def page(_: web.Request) -> web.Response:
-        if state.healthy:
-            return web.Response(text="Welcome to the shop")
-        return web.Response(status=503, text="down for now")
-
-    app = web.Application()
-    app.router.add_get("/", page)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    state.port = runner.addresses[0][1]
-    yield state
-    await runner.cleanup()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    async with serve_target() as state:
+        yield state
 
 
 def write_config(path: Path, target_port: int, http_port: int, db: Path) -> None:
@@ -84,68 +43,6 @@ services:
 """,
         encoding="utf-8",
     )
-
-
-class Daemon:
-    """A `slawatch run` subprocess and its HTTP surface."""
-
-    def __init__(self, config: Path, http_port: int) -> None:
-        self.config = config
-        self.base = f"http://127.0.0.1:{http_port}"
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "monitor.cli",
-            "run",
-            "--config",
-            str(self.config),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        await wait_for(self.healthy, "daemon to become healthy")
-
-    async def get(self, path: str) -> tuple[int, str]:
-        async with aiohttp.ClientSession() as session, session.get(self.base + path) as response:
-            return response.status, await response.text()
-
-    async def healthy(self) -> bool:
-        try:
-            status, _ = await self.get("/healthz")
-        except aiohttp.ClientError:
-            return False
-        return status == 200
-
-    async def service_state(self) -> str:
-        _, body = await self.get("/api/state")
-        state: str = json.loads(body)["services"]["shop"]["state"]
-        return state
-
-    async def signal(self, signum: int) -> None:
-        assert self.process is not None
-        self.process.send_signal(signum)
-
-    async def wait(self) -> tuple[int, str]:
-        assert self.process is not None
-        assert self.process.stderr is not None
-        stderr = await asyncio.wait_for(self.process.stderr.read(), 30)
-        code = await asyncio.wait_for(self.process.wait(), 30)
-        return code, stderr.decode()
-
-
-async def wait_for(
-    condition: Callable[[], Awaitable[bool]], what: str, deadline: float = 20.0
-) -> None:
-    """Poll ``condition`` until it holds; fail after ``deadline`` seconds."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if await condition():
-            return
-        await asyncio.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 async def intervals(db: Path, kind: IntervalKind) -> list[IntervalRecord]:
