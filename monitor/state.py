@@ -122,6 +122,8 @@ class StateTracker:
         # How many tracks are DOWN, kept as states change, so isolation is found in O(1).
         self._down = 0
         self._isolation_id: int | None = None
+        # Each service's frontend tracks, so judging a service costs its own checks only.
+        self._frontends: dict[str, list[CheckTrack]] = {}
 
     @property
     def isolated(self) -> bool:
@@ -152,6 +154,10 @@ class StateTracker:
                 self._down -= 1
         for service in {c.service for c in new.values()}:
             self._services.setdefault(service, _ServiceTrack())
+        self._frontends = {}
+        for track in self._tracks.values():
+            if track.check.role is CheckRole.FRONTEND:
+                self._frontends.setdefault(track.check.service, []).append(track)
 
     async def restore(self) -> None:
         """Resume intervals left open by a previous run of this vantage."""
@@ -293,11 +299,7 @@ class StateTracker:
         )
 
     def _evaluate(self, service: str, result: ProbeResult, changed: CheckTrack) -> None:
-        frontend = [
-            t
-            for t in self._tracks.values()
-            if t.check.service == service and t.check.role is CheckRole.FRONTEND
-        ]
+        frontend = self._frontends.get(service, [])
         down = [t for t in frontend if t.state is CheckState.DOWN]
         if frontend and len(down) == len(frontend):
             new = ServiceState.DOWN
