@@ -4,16 +4,19 @@ URLs follow SQLAlchemy's form, so they read the same in every tool:
 
 - ``sqlite:///relative/path.db``: three slashes, then a path relative to the working directory;
 - ``sqlite:////absolute/path.db``: three slashes, then an absolute path (which starts with ``/``);
-- ``postgresql://user@host/db``: not available in this build yet.
+- ``postgresql://user:password@host:port/database`` (or ``postgres://``): a libpq-style URL of an
+  existing database, whose tables the store creates. Messages and reprs name it without its
+  password.
 """
 
 from __future__ import annotations
 
 from ..errors import StorageError
 from .base import IntervalKind, IntervalRecord, Store
+from .postgres import PostgresStore
 from .sqlite import SQLiteStore
 
-__all__ = ["IntervalKind", "IntervalRecord", "SQLiteStore", "Store", "open_store"]
+__all__ = ["IntervalKind", "IntervalRecord", "PostgresStore", "SQLiteStore", "Store", "open_store"]
 
 
 def open_store(url: str) -> Store:
@@ -28,8 +31,8 @@ def open_store(url: str) -> Store:
                 f"store {url!r}: expected sqlite:///relative/path.db or sqlite:////absolute/path.db"
             )
         return SQLiteStore(rest[1:])
-    if scheme in ("postgresql", "postgres"):
-        raise StorageError("PostgreSQL store is not available in this build")
+    if scheme in ("postgresql", "postgres") and separator:
+        return PostgresStore(url)
     raise StorageError(
         f"store: unknown URL scheme {scheme!r}: expected sqlite:///PATH or postgresql://..."
     )

@@ -2,9 +2,9 @@
 
 An implementation is a *backend*: an async context manager that prepares a fresh, empty database
 and yields a factory of unopened stores on it (several stores on one database let tests close
-and reopen). A PostgreSQL backend joins :data:`BACKENDS` as
-``pytest.param(postgresql, id="postgresql", marks=pytest.mark.postgres)``, creating a scratch
-database or schema on enter and dropping it on exit.
+and reopen). The PostgreSQL backend creates a scratch database per test on the server named by
+``SLAWATCH_TEST_POSTGRES`` and drops it on exit; without a server its tests are skipped, with the
+reason shown (failed instead when ``SLAWATCH_REQUIRE_POSTGRES=1``): see :mod:`tests.pg`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.store import SQLiteStore, Store
+from monitor.store import PostgresStore, SQLiteStore, Store
+
+from ..pg import scratch_database
 
 StoreFactory = Callable[[], Store]
 
@@ -27,7 +29,17 @@ async def sqlite(tmp_path: Path) -> AsyncIterator[StoreFactory]:
     yield lambda: SQLiteStore(path)
 
 
-BACKENDS = [pytest.param(sqlite, id="sqlite")]
+@contextlib.asynccontextmanager
+async def postgresql(tmp_path: Path) -> AsyncIterator[StoreFactory]:
+    """A fresh PostgreSQL database, dropped afterwards."""
+    async with scratch_database() as url:
+        yield lambda: PostgresStore(url)
+
+
+BACKENDS = [
+    pytest.param(sqlite, id="sqlite"),
+    pytest.param(postgresql, id="postgresql", marks=pytest.mark.postgres),
+]
 
 
 @pytest.fixture(params=BACKENDS)

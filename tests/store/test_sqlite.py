@@ -55,12 +55,6 @@ def test_sqlite_urls_name_a_file(url: str, path: Path) -> None:
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        pytest.param(
-            "postgresql://slawatch:hunter2@db/slawatch",
-            "PostgreSQL store is not available in this build",
-            id="postgresql",
-        ),
-        pytest.param("postgres://db/slawatch", "PostgreSQL store is not available", id="postgres"),
         pytest.param("sqlite://host/x.db", "expected sqlite:///relative/path.db", id="host"),
         pytest.param("sqlite:///", "expected sqlite:///relative/path.db", id="no-path"),
         pytest.param("mysql://db/x", "unknown URL scheme 'mysql'", id="unknown-scheme"),
