@@ -20,7 +20,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-__all__ = ["Daemon", "Proxy", "Target", "free_port", "serve_target", "wait_for"]
+__all__ = ["STARTED", "Daemon", "Proxy", "Target", "free_port", "serve_target", "wait_for"]
+
+#: Every daemon process a test started; tests/monitor/conftest.py kills those still running
+#: when the test ends, so a failed test leaves no daemon behind.
+STARTED: list[asyncio.subprocess.Process] = []
 
 
 @dataclass
@@ -80,7 +84,7 @@ class Daemon:
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
+        self.process = process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "monitor.cli",
@@ -91,6 +95,7 @@ class Daemon:
             stderr=asyncio.subprocess.PIPE,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+        STARTED.append(process)
         await wait_for(self.healthy, "daemon to become healthy")
 
     async def get(self, path: str) -> tuple[int, str]:
