@@ -15,7 +15,14 @@ from typing import Any, Protocol
 
 from ..results import ProbeResult
 
-__all__ = ["DERIVED_KINDS", "LIFECYCLE_SUBJECT", "IntervalKind", "IntervalRecord", "Store"]
+__all__ = [
+    "DERIVED_KINDS",
+    "LIFECYCLE_SUBJECT",
+    "ExclusionRecord",
+    "IntervalKind",
+    "IntervalRecord",
+    "Store",
+]
 
 
 class IntervalKind(enum.StrEnum):
@@ -71,6 +78,29 @@ class IntervalRecord:
     start_bound: datetime | None = None
     end_bound: datetime | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExclusionRecord:
+    """A period a service's downtime does not count, with why and who said so (C5, C6).
+
+    Kept for good: revoking one sets ``revoked_at``/``revoked_by``/``revoke_note`` and never
+    deletes it, so every change can be traced. ``reason`` is a value of
+    :class:`sla.ExclusionReason`; ``announced_at`` is when a maintenance was announced.
+    """
+
+    service: str
+    start: datetime
+    end: datetime
+    reason: str
+    note: str
+    added_by: str
+    added_at: datetime
+    announced_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+    revoke_note: str | None = None
     id: int | None = None
 
 
@@ -164,6 +194,28 @@ class Store(Protocol):
         starting at or after ``start`` are deleted, those still running at ``start`` end there,
         then ``records`` (which carry their ids) are stored. For ``slawatch db rebuild``.
         """
+        ...
+
+    async def add_exclusion(self, record: ExclusionRecord) -> int:
+        """Store a new exclusion (its ``id`` and revocation fields are ignored); return its id."""
+        ...
+
+    async def revoke_exclusion(
+        self, exclusion_id: int, *, by: str, at: datetime, note: str
+    ) -> ExclusionRecord:
+        """Mark an exclusion revoked and return it; an unknown or already revoked one is a
+        :class:`StorageError`."""
+        ...
+
+    async def exclusions(
+        self,
+        *,
+        service: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[ExclusionRecord]:
+        """Exclusions (revoked ones included) of ``service`` overlapping ``[start, end)``, by
+        start then id; without bounds, all of them."""
         ...
 
     async def prune(self, before: datetime) -> int:

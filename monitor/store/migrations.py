@@ -117,8 +117,27 @@ UPDATE vantages
 SET last_result_at = (SELECT MAX(started_at) FROM results WHERE results.vantage = vantages.id);
 """
 
+# Exclusions are annotations, kept for good: revoking one marks it, never deletes it.
+_SQLITE_3 = """
+CREATE TABLE exclusions (
+    id           INTEGER PRIMARY KEY,
+    service      TEXT NOT NULL,
+    start_at     INTEGER NOT NULL,
+    end_at       INTEGER NOT NULL CHECK (end_at > start_at),
+    reason       TEXT NOT NULL,
+    announced_at INTEGER,
+    note         TEXT NOT NULL,
+    added_by     TEXT NOT NULL,
+    added_at     INTEGER NOT NULL,
+    revoked_at   INTEGER,
+    revoked_by   TEXT,
+    revoke_note  TEXT
+);
+CREATE INDEX exclusions_by_service ON exclusions (service, start_at);
+"""
+
 #: SQLite's scripts; version ``n`` is ``SQLITE[n - 1]``.
-SQLITE: Final[tuple[str, ...]] = (_SQLITE_1, _SQLITE_2)
+SQLITE: Final[tuple[str, ...]] = (_SQLITE_1, _SQLITE_2, _SQLITE_3)
 
 #: Created (under the migration lock) before any migration runs, so that it can record the first.
 POSTGRES_MIGRATIONS_TABLE: Final = """
@@ -185,5 +204,24 @@ CREATE INDEX intervals_by_subject ON intervals (subject, start_at);
 CREATE INDEX intervals_open ON intervals (vantage) WHERE end_at IS NULL;
 """
 
+# Exclusions are annotations, kept for good: revoking one marks it, never deletes it.
+_POSTGRES_2 = """
+CREATE TABLE exclusions (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    service      text NOT NULL,
+    start_at     timestamptz NOT NULL,
+    end_at       timestamptz NOT NULL CHECK (end_at > start_at),
+    reason       text NOT NULL,
+    announced_at timestamptz,
+    note         text NOT NULL,
+    added_by     text NOT NULL,
+    added_at     timestamptz NOT NULL,
+    revoked_at   timestamptz,
+    revoked_by   text,
+    revoke_note  text
+);
+CREATE INDEX exclusions_by_service ON exclusions (service, start_at);
+"""
+
 #: PostgreSQL's scripts; version ``n`` is ``POSTGRES[n - 1]``.
-POSTGRES: Final[tuple[str, ...]] = (_POSTGRES_1,)
+POSTGRES: Final[tuple[str, ...]] = (_POSTGRES_1, _POSTGRES_2)

@@ -45,7 +45,7 @@ import asyncpg
 
 from ..errors import StorageError
 from ..results import Outcome, ProbeResult
-from .base import DERIVED_KINDS, IntervalKind, IntervalRecord
+from .base import DERIVED_KINDS, ExclusionRecord, IntervalKind, IntervalRecord
 from .migrations import POSTGRES, POSTGRES_MIGRATIONS_TABLE
 
 __all__ = [
@@ -169,6 +169,25 @@ SET end_at = $2,
 WHERE id = $1 AND (end_at IS NULL OR end_at = $2)
 """
 # Half-open overlap of [start_at, end_at) with [$1, $2); an open interval extends forever.
+_INSERT_EXCLUSION: Final = """
+INSERT INTO exclusions (service, start_at, end_at, reason, announced_at, note, added_by, added_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING id
+"""
+_REVOKE_EXCLUSION: Final = """
+UPDATE exclusions SET revoked_at = $1, revoked_by = $2, revoke_note = $3
+WHERE id = $4 AND revoked_at IS NULL
+RETURNING id, service, start_at, end_at, reason, announced_at, note, added_by, added_at, revoked_at,
+       revoked_by, revoke_note
+"""
+_EXCLUSIONS: Final = """
+SELECT id, service, start_at, end_at, reason, announced_at, note, added_by, added_at, revoked_at,
+       revoked_by, revoke_note
+FROM exclusions
+WHERE ($1::text IS NULL OR service = $1)
+  AND ($2::timestamptz IS NULL OR end_at > $2) AND ($3::timestamptz IS NULL OR start_at < $3)
+ORDER BY start_at, id
+"""
 _INTERVALS: Final = """
 SELECT id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail
 FROM intervals
@@ -490,6 +509,56 @@ class PostgresStore:
                     await conn.executemany(_INSERT_INTERVAL, rows)
 
         await self._run("replace_intervals", replace)
+
+    async def add_exclusion(self, record: ExclusionRecord) -> int:
+        """Store a new exclusion; return its id."""
+
+        async def insert(conn: asyncpg.Connection) -> int:
+            row = (
+                record.service,
+                _instant(record.start),
+                _instant(record.end),
+                record.reason,
+                _optional_instant(record.announced_at),
+                record.note,
+                record.added_by,
+                _instant(record.added_at),
+            )
+            return int(await conn.fetchval(_INSERT_EXCLUSION, *row))
+
+        return await self._run("add_exclusion", insert)
+
+    async def revoke_exclusion(
+        self, exclusion_id: int, *, by: str, at: datetime, note: str
+    ) -> ExclusionRecord:
+        """Mark an exclusion revoked; unknown or already revoked is an error."""
+
+        async def update(conn: asyncpg.Connection) -> ExclusionRecord:
+            row = await conn.fetchrow(_REVOKE_EXCLUSION, _instant(at), by, note, exclusion_id)
+            if row is None:
+                raise _InvalidValueError(f"no exclusion {exclusion_id} that is not revoked")
+            return _exclusion(row)
+
+        return await self._run("revoke_exclusion", update)
+
+    async def exclusions(
+        self,
+        *,
+        service: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[ExclusionRecord]:
+        """Exclusions overlapping ``[start, end)``, revoked ones included, by start then id."""
+
+        async def select(conn: asyncpg.Connection) -> list[ExclusionRecord]:
+            params = (
+                service,
+                None if start is None else _instant(start),
+                None if end is None else _instant(end),
+            )
+            return [_exclusion(row) for row in await conn.fetch(_EXCLUSIONS, *params)]
+
+        return await self._run("exclusions", select)
 
     async def prune(self, before: datetime) -> int:
         """Drop the daily partitions that end at or before ``before``; return the rows they held.
@@ -832,6 +901,23 @@ def _interval_row(record: IntervalRecord) -> tuple[Any, ...]:
         _optional_instant(record.start_bound),
         _optional_instant(record.end_bound),
         _json(record.detail),
+    )
+
+
+def _exclusion(row: asyncpg.Record) -> ExclusionRecord:
+    return ExclusionRecord(
+        service=row["service"],
+        start=row["start_at"],
+        end=row["end_at"],
+        reason=row["reason"],
+        note=row["note"],
+        added_by=row["added_by"],
+        added_at=row["added_at"],
+        announced_at=row["announced_at"],
+        revoked_at=row["revoked_at"],
+        revoked_by=row["revoked_by"],
+        revoke_note=row["revoke_note"],
+        id=row["id"],
     )
 
 

@@ -32,7 +32,7 @@ from typing import Any, Final, TypeVar
 
 from ..errors import StorageError
 from ..results import Outcome, ProbeResult
-from .base import DERIVED_KINDS, IntervalKind, IntervalRecord
+from .base import DERIVED_KINDS, ExclusionRecord, IntervalKind, IntervalRecord
 from .migrations import SQLITE, SQLITE_MIGRATIONS_TABLE
 
 __all__ = ["BUSY_TIMEOUT_MS", "PRUNE_CHUNK", "SQLiteStore"]
@@ -120,6 +120,28 @@ _CUT_DERIVED: Final = """
 UPDATE intervals SET end_at = :start
 WHERE vantage = :vantage AND subject <> '*' AND kind IN (SELECT value FROM json_each(:kinds))
   AND start_at < :start AND (end_at IS NULL OR end_at > :start)
+"""
+_INSERT_EXCLUSION: Final = """
+INSERT INTO exclusions (service, start_at, end_at, reason, announced_at, note, added_by, added_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING id
+"""
+_REVOKE_EXCLUSION: Final = """
+UPDATE exclusions SET revoked_at = ?, revoked_by = ?, revoke_note = ?
+WHERE id = ? AND revoked_at IS NULL
+"""
+_EXCLUSION_BY_ID: Final = """
+SELECT id, service, start_at, end_at, reason, announced_at, note, added_by, added_at, revoked_at,
+       revoked_by, revoke_note
+FROM exclusions WHERE id = ?
+"""
+_EXCLUSIONS: Final = """
+SELECT id, service, start_at, end_at, reason, announced_at, note, added_by, added_at, revoked_at,
+       revoked_by, revoke_note
+FROM exclusions
+WHERE (:service IS NULL OR service = :service)
+  AND (:start IS NULL OR end_at > :start) AND (:end IS NULL OR start_at < :end)
+ORDER BY start_at, id
 """
 _OPEN_INTERVALS: Final = """
 SELECT id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail
@@ -340,6 +362,59 @@ class SQLiteStore:
                 conn.executemany(_INSERT_INTERVAL, [(record.id, *row) for record, row in pairs])
 
         await self._run("replace_intervals", replace)
+
+    async def add_exclusion(self, record: ExclusionRecord) -> int:
+        """Store a new exclusion; return its id."""
+
+        def insert(conn: sqlite3.Connection) -> int:
+            row = (
+                record.service,
+                _us(record.start),
+                _us(record.end),
+                record.reason,
+                _optional_us(record.announced_at),
+                record.note,
+                record.added_by,
+                _us(record.added_at),
+            )
+            ((ident,),) = conn.execute(_INSERT_EXCLUSION, row).fetchall()
+            return int(ident)
+
+        return await self._run("add_exclusion", insert)
+
+    async def revoke_exclusion(
+        self, exclusion_id: int, *, by: str, at: datetime, note: str
+    ) -> ExclusionRecord:
+        """Mark an exclusion revoked; unknown or already revoked is an error."""
+
+        def update(conn: sqlite3.Connection) -> ExclusionRecord:
+            with _transaction(conn):
+                changed = conn.execute(_REVOKE_EXCLUSION, (_us(at), by, note, exclusion_id))
+                if changed.rowcount == 0:
+                    raise _InvalidValueError(f"no exclusion {exclusion_id} that is not revoked")
+                row = conn.execute(_EXCLUSION_BY_ID, (exclusion_id,)).fetchone()
+            return _exclusion(row)
+
+        return await self._run("revoke_exclusion", update)
+
+    async def exclusions(
+        self,
+        *,
+        service: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[ExclusionRecord]:
+        """Exclusions overlapping ``[start, end)``, revoked ones included, by start then id."""
+
+        def select(conn: sqlite3.Connection) -> list[ExclusionRecord]:
+            params = {
+                "service": service,
+                "start": None if start is None else _us(start),
+                "end": None if end is None else _us(end),
+            }
+            return [_exclusion(row) for row in conn.execute(_EXCLUSIONS, params)]
+
+        return await self._run("exclusions", select)
 
     async def prune(self, before: datetime) -> int:
         """Delete results with ``started_at < before`` in chunks; return how many. Intervals stay.
@@ -606,6 +681,24 @@ def _kind(kind: str) -> IntervalKind:
         return IntervalKind(kind)
     except ValueError:
         raise _InvalidValueError(f"unknown interval kind {kind!r}") from None
+
+
+def _exclusion(row: tuple[Any, ...]) -> ExclusionRecord:
+    ident, service, start, end, reason, announced, note, by, added, revoked, revoked_by, why = row
+    return ExclusionRecord(
+        service=service,
+        start=_instant(start),
+        end=_instant(end),
+        reason=reason,
+        note=note,
+        added_by=by,
+        added_at=_instant(added),
+        announced_at=_optional_instant(announced),
+        revoked_at=_optional_instant(revoked),
+        revoked_by=revoked_by,
+        revoke_note=why,
+        id=ident,
+    )
 
 
 def _interval_row(record: IntervalRecord) -> tuple[Any, ...]:

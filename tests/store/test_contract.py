@@ -13,6 +13,7 @@ import pytest
 from monitor.errors import StorageError
 from monitor.results import Outcome, ProbeResult
 from monitor.store import IntervalKind, IntervalRecord, Store
+from monitor.store.base import ExclusionRecord
 
 from .samples import API, EU, MICRO, T0, US_EAST, WEB, at, interval, probe
 
@@ -419,6 +420,70 @@ async def test_replace_intervals_is_atomic(store: Store) -> None:
         await store.replace_intervals(EU, at(100), [rebuilt(at(110), None), interval(at(120))])
 
     assert [i.id for i in await all_intervals(store)] == [kept]
+
+
+# Exclusions
+
+
+def exclusion(start: float, end: float, **fields: Any) -> ExclusionRecord:
+    """An exclusion of the shop from ``start`` to ``end`` seconds after T0."""
+    values: dict[str, Any] = {
+        "service": "shop",
+        "start": at(start),
+        "end": at(end),
+        "reason": "maintenance",
+        "note": "kernel upgrade",
+        "added_by": "alice",
+        "added_at": at(-3600),
+        "announced_at": at(-86_400 * 2),
+    }
+    values.update(fields)
+    return ExclusionRecord(**values)
+
+
+async def test_exclusion_round_trips_every_field(store: Store) -> None:
+    """An added exclusion comes back whole, with the id the store gave it and not revoked."""
+    record = exclusion(10, 70, note="Wartung — 内核升级")
+
+    ident = await store.add_exclusion(record)
+
+    assert await store.exclusions() == [dataclasses.replace(record, id=ident)]
+
+
+async def test_exclusions_filter_by_service_and_overlap(store: Store) -> None:
+    """Filtered by service and by half-open overlap with the window."""
+    first = await store.add_exclusion(exclusion(0, 10))
+    second = await store.add_exclusion(exclusion(20, 30, reason="force_majeure"))
+    await store.add_exclusion(exclusion(0, 100, service="other"))
+
+    async def ids(**query: Any) -> list[int | None]:
+        return [e.id for e in await store.exclusions(**query)]
+
+    assert await ids(service="shop") == [first, second]
+    assert await ids(service="shop", start=at(10)) == [second]
+    assert await ids(service="shop", end=at(20)) == [first]
+    assert await ids(service="shop", start=at(5), end=at(25)) == [first, second]
+    assert len(await ids()) == 3
+
+
+async def test_revoking_marks_and_never_deletes(store: Store) -> None:
+    """A revoked exclusion stays, with who revoked it, when and why; revoking twice, or an
+    unknown id, is an error that changes nothing."""
+    ident = await store.add_exclusion(exclusion(0, 10))
+
+    revoked = await store.revoke_exclusion(ident, by="bob", at=at(50), note="entered by mistake")
+
+    assert (revoked.revoked_by, revoked.revoked_at, revoked.revoke_note) == (
+        "bob",
+        at(50),
+        "entered by mistake",
+    )
+    assert await store.exclusions() == [revoked]
+    with pytest.raises(StorageError, match="revoke_exclusion"):
+        await store.revoke_exclusion(ident, by="carol", at=at(60), note="again")
+    with pytest.raises(StorageError, match="revoke_exclusion"):
+        await store.revoke_exclusion(ident + 1000, by="carol", at=at(60), note="unknown")
+    assert await store.exclusions() == [revoked]
 
 
 # Lifecycle
