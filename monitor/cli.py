@@ -22,6 +22,7 @@ from sla import Period, SLAError, compute_credits, result_to_json
 
 from .case import load_case
 from .cli_db import add_db_commands
+from .cli_exclude import add_exclude_commands
 from .clock import SystemClock
 from .config import CANARY_SERVICE, load_settings
 from .errors import ConfigError, InputError, MonitorError
@@ -211,6 +212,7 @@ def _parser() -> argparse.ArgumentParser:
     export.set_defaults(handler=_cmd_export)
 
     add_db_commands(commands)
+    add_exclude_commands(commands)
     return parser
 
 

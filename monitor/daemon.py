@@ -352,6 +352,11 @@ class Daemon:
             self.verdicts[service.name] = verdict
             self.metrics.set_quorum(service.name, verdict)
 
+    @property
+    def store(self) -> Store:
+        """Where this daemon keeps its evidence."""
+        return self._store
+
     def clock_now(self) -> datetime:
         """Wall time on the daemon's clock."""
         return self._clock.now()

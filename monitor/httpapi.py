@@ -1,14 +1,30 @@
-"""The daemon's HTTP surface: ``/metrics`` for Prometheus, ``/healthz``, and ``/api/state``."""
+"""The daemon's HTTP surface: ``/metrics`` for Prometheus, ``/healthz``, ``/api/state``, and
+``/api/exclusions``.
+
+The exclusions API changes what the report credits, so it needs ``http.api_token`` configured and
+sent as ``Authorization: Bearer TOKEN`` (compared in constant time); without a configured token
+it is off. Its errors are JSON ``{"error": "..."}`` with one line naming the field.
+"""
 
 from __future__ import annotations
 
+import hmac
+import json
 import socket
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from .errors import MonitorError
+from .errors import InputError, MonitorError, StorageError
+from .exclusions import (
+    NewExclusion,
+    Revocation,
+    add_exclusion,
+    exclusion_to_json,
+    parse_input,
+    revoke_exclusion,
+)
 from .timefmt import format_instant
 
 if TYPE_CHECKING:
@@ -33,6 +49,9 @@ class HttpSurface:
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/api/state", self._state)
+        app.router.add_get("/api/exclusions", self._list_exclusions)
+        app.router.add_post("/api/exclusions", self._add_exclusion)
+        app.router.add_post(r"/api/exclusions/{id:\d+}/revoke", self._revoke_exclusion)
         self._app = app
 
     async def start(self, host: str, port: int) -> None:
@@ -150,3 +169,84 @@ class HttpSurface:
             "vantages_measuring": measuring,
             "vantages_down": down,
         }
+
+    def _refusal(self, request: web.Request) -> web.Response | None:
+        """None when the request carries the configured bearer token; else the refusal."""
+        token = self._daemon.settings.http.api_token
+        if token is None:
+            return _error(403, "the exclusions API is off: set http.api_token to use it")
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        expected = token.get_secret_value().encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
+            response = _error(401, "expected Authorization: Bearer <http.api_token>")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="slawatch"'
+            return response
+        return None
+
+    async def _body(self, request: web.Request) -> tuple[Any, str]:
+        """The JSON body, and who made the request (``api``, or ``api:NAME`` given as ``by``)."""
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise InputError("body: expected a JSON object") from None
+        if not isinstance(body, dict):
+            raise InputError("body: expected a JSON object")
+        by = body.pop("by", None)
+        if by is not None and (not isinstance(by, str) or not by.strip() or len(by) > 200):
+            raise InputError("by: expected a name of 1 to 200 characters")
+        return body, "api" if by is None else f"api:{by}"
+
+    async def _list_exclusions(self, request: web.Request) -> web.Response:
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        service = request.query.get("service")
+        try:
+            records = await self._daemon.store.exclusions(service=service)
+        except StorageError as error:
+            return _error(503, str(error))
+        return web.json_response([exclusion_to_json(r) for r in records])
+
+    async def _add_exclusion(self, request: web.Request) -> web.Response:
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        daemon = self._daemon
+        try:
+            body, by = await self._body(request)
+            entry: NewExclusion = parse_input(NewExclusion, body, "body")
+            record = await add_exclusion(
+                daemon.store, daemon.settings, entry, by=by, now=daemon.clock_now()
+            )
+        except InputError as error:
+            return _error(400, str(error))
+        except StorageError as error:
+            return _error(503, str(error))
+        return web.json_response(exclusion_to_json(record), status=201)
+
+    async def _revoke_exclusion(self, request: web.Request) -> web.Response:
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        daemon = self._daemon
+        ident = int(request.match_info["id"])
+        try:
+            body, by = await self._body(request)
+            revocation: Revocation = parse_input(Revocation, body, "body")
+            known = {r.id: r for r in await daemon.store.exclusions()}
+            if ident not in known:
+                return _error(404, f"no exclusion {ident}")
+            if known[ident].revoked_at is not None:
+                return _error(409, f"exclusion {ident} is already revoked")
+            record = await revoke_exclusion(
+                daemon.store, ident, revocation, by=by, now=daemon.clock_now()
+            )
+        except InputError as error:
+            return _error(400, str(error))
+        except StorageError as error:
+            return _error(503, str(error))
+        return web.json_response(exclusion_to_json(record))
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)

@@ -1,0 +1,148 @@
+"""``slawatch exclude``: add, list and revoke exclusions from the command line.
+
+Who made a change is ``--by``, or the login name of whoever ran the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from .config import load_settings
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from .store.base import ExclusionRecord, Store
+
+# The store and validation modules are imported by each command when it runs, so that
+# `slawatch credits` does not load database drivers.
+
+__all__ = ["add_exclude_commands"]
+
+
+def _by(args: argparse.Namespace) -> str:
+    if args.by:
+        return str(args.by)
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (a container without a passwd entry)
+        raise InputError("--by: cannot tell who you are; say so with --by NAME") from None
+
+
+def _run(config: str, work: Any) -> Any:
+    from .store import open_store  # noqa: PLC0415 - keeps `slawatch credits` light
+
+    settings = load_settings(config)
+
+    async def run() -> Any:
+        store: Store = open_store(settings.store)
+        await store.open()
+        try:
+            return await work(store, settings)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def _line(record: ExclusionRecord) -> str:
+    from .exclusions import exclusion_to_json  # noqa: PLC0415
+
+    data = exclusion_to_json(record)
+    status = "in force" if data["revoked"] is None else "REVOKED"
+    announced = f" announced {data['announced_at']}" if data["announced_at"] else ""
+    return (
+        f"#{data['id']} {data['service']} {data['start']} -> {data['end']} {data['reason']}"
+        f"{announced} [{status}] by {data['added_by']} at {data['added_at']}: {data['note']}"
+    )
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from .exclusions import NewExclusion, add_exclusion, parse_input  # noqa: PLC0415
+
+    fields = {
+        "service": args.service,
+        "start": args.start,
+        "end": args.end,
+        "reason": args.reason,
+        "note": args.note,
+    }
+    if args.announced_at is not None:
+        fields["announced_at"] = args.announced_at
+    entry: NewExclusion = parse_input(NewExclusion, fields, "exclude add")
+    by = _by(args)
+    record = _run(
+        args.config,
+        lambda store, settings: add_exclusion(store, settings, entry, by=by, now=datetime.now(UTC)),
+    )
+    print(_line(record))
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from .exclusions import exclusion_to_json  # noqa: PLC0415
+
+    records: list[ExclusionRecord] = _run(
+        args.config, lambda store, _: store.exclusions(service=args.service)
+    )
+    if args.format == "json":
+        json.dump([exclusion_to_json(r) for r in records], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for record in records:
+            print(_line(record))
+    return 0
+
+
+def _cmd_revoke(args: argparse.Namespace) -> int:
+    from .exclusions import Revocation, parse_input, revoke_exclusion  # noqa: PLC0415
+
+    revocation: Revocation = parse_input(Revocation, {"note": args.note}, "exclude revoke")
+    by = _by(args)
+    record = _run(
+        args.config,
+        lambda store, _: revoke_exclusion(store, args.id, revocation, by=by, now=datetime.now(UTC)),
+    )
+    print(_line(record))
+    return 0
+
+
+def add_exclude_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``slawatch exclude ...``."""
+    exclude = commands.add_parser(
+        "exclude", help="add, list or revoke exclusions (maintenance, force majeure, ...)"
+    )
+    actions = exclude.add_subparsers(dest="exclude_command", required=True, metavar="ACTION")
+
+    add = actions.add_parser("add", help="exclude a period of a service")
+    add.add_argument("--service", required=True)
+    add.add_argument("--start", required=True, metavar="TIME", help="RFC 3339 with an offset")
+    add.add_argument("--end", required=True, metavar="TIME")
+    add.add_argument(
+        "--reason",
+        required=True,
+        help="maintenance, force_majeure, customer or third_party",
+    )
+    add.add_argument("--announced-at", metavar="TIME", help="when a maintenance was announced")
+    add.add_argument("--note", required=True, help="why (kept with the exclusion)")
+    add.set_defaults(handler=_cmd_add)
+
+    listing = actions.add_parser("list", help="every exclusion, revoked ones marked")
+    listing.add_argument("--service")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing.set_defaults(handler=_cmd_list)
+
+    revoke = actions.add_parser("revoke", help="withdraw an exclusion (it is kept, marked)")
+    revoke.add_argument("id", type=int, metavar="ID")
+    revoke.add_argument("--note", required=True, help="why it is withdrawn")
+    revoke.set_defaults(handler=_cmd_revoke)
+
+    for action in (add, listing, revoke):
+        action.add_argument("--config", required=True, metavar="FILE")
+    for action in (add, revoke):
+        action.add_argument("--by", metavar="NAME", help="who makes the change (default: you)")

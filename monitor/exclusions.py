@@ -1,0 +1,134 @@
+"""Exclusions, managed: periods a service's downtime does not count (C5, C6), with who and why.
+
+One way in for the CLI (``slawatch exclude``) and the JSON API (``/api/exclusions``): input is
+validated here (the service exists, the period is a real interval, the reason is one CONTRACT.md
+knows, a note says why), then stored. Nothing is ever deleted: revoking marks the exclusion with
+who revoked it, when and why, and the report shows both. A maintenance announced in advance can
+be entered before it starts; whether it counts (announced early enough, and for how long) is the
+credit engine's decision, from the contract (C6), and the report says which.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sla import ExclusionReason
+
+from .config import Settings
+from .errors import InputError
+from .fields import Instant, describe_validation_error
+from .store.base import ExclusionRecord, Store
+from .timefmt import format_instant
+
+__all__ = [
+    "NewExclusion",
+    "Revocation",
+    "add_exclusion",
+    "exclusion_to_json",
+    "parse_input",
+    "revoke_exclusion",
+]
+
+_Text = Annotated[str, Field(min_length=1, max_length=2000)]
+_Who = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class NewExclusion(BaseModel):
+    """What a person enters to exclude a period."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    service: str
+    start: Instant
+    end: Instant
+    reason: ExclusionReason
+    note: _Text
+    announced_at: Instant | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> NewExclusion:
+        if self.end <= self.start:
+            raise ValueError(f"end: {format_instant(self.end)} is not after start")
+        return self
+
+
+class Revocation(BaseModel):
+    """Why an exclusion is withdrawn."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    note: _Text
+
+
+def parse_input(model: type[BaseModel], data: Any, source: str) -> Any:
+    """Validate ``data`` as ``model``; one :class:`InputError` line naming the field if not."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InputError(f"{source}: {describe_validation_error(error)}") from None
+
+
+async def add_exclusion(
+    store: Store, settings: Settings, entry: NewExclusion, *, by: str, now: datetime
+) -> ExclusionRecord:
+    """Store ``entry`` for a configured service, recorded as added by ``by`` at ``now``."""
+    known = [service.name for service in settings.services]
+    if entry.service not in known:
+        names = ", ".join(known) or "none"
+        raise InputError(f"service: unknown service {entry.service!r} (services: {names})")
+    _who(by)
+    record = ExclusionRecord(
+        service=entry.service,
+        start=entry.start,
+        end=entry.end,
+        reason=entry.reason.value,
+        note=entry.note,
+        added_by=by,
+        added_at=now,
+        announced_at=entry.announced_at,
+    )
+    ident = await store.add_exclusion(record)
+    return dataclasses.replace(record, id=ident)
+
+
+async def revoke_exclusion(
+    store: Store, exclusion_id: int, revocation: Revocation, *, by: str, now: datetime
+) -> ExclusionRecord:
+    """Withdraw an exclusion: it stays, marked with who, when and why."""
+    _who(by)
+    return await store.revoke_exclusion(exclusion_id, by=by, at=now, note=revocation.note)
+
+
+def _who(by: str) -> None:
+    if not by.strip() or len(by) > 200:
+        raise InputError(f"by: expected a name of 1 to 200 characters, got {by!r}")
+
+
+def exclusion_to_json(record: ExclusionRecord) -> dict[str, Any]:
+    """The exclusion as JSON: instants in RFC 3339 UTC, ``revoked`` null while in force."""
+
+    def instant(value: datetime | None) -> str | None:
+        return None if value is None else format_instant(value)
+
+    return {
+        "id": record.id,
+        "service": record.service,
+        "start": format_instant(record.start),
+        "end": format_instant(record.end),
+        "reason": record.reason,
+        "announced_at": instant(record.announced_at),
+        "note": record.note,
+        "added_by": record.added_by,
+        "added_at": format_instant(record.added_at),
+        "revoked": None
+        if record.revoked_at is None
+        else {
+            "at": instant(record.revoked_at),
+            "by": record.revoked_by,
+            "note": record.revoke_note,
+        },
+    }

@@ -1,0 +1,242 @@
+"""Exclusions, managed through the JSON API (with its bearer token) and `slawatch exclude`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from prometheus_client import CollectorRegistry
+
+from monitor.clock import FakeClock
+from monitor.config import parse_settings
+from monitor.daemon import Daemon
+from monitor.store.sqlite import SQLiteStore
+
+TOKEN = "t0ken-for-tests"  # noqa: S105 - a test's own token
+
+
+def config(db: Path, token: str | None = TOKEN) -> str:
+    http = (
+        f'{{listen: "127.0.0.1:0", api_token: "{token}"}}' if token else '{listen: "127.0.0.1:0"}'
+    )
+    return f"""
+store: "sqlite:///{db}"
+http: {http}
+contracts: {{c: {{currency: USD, daily_fee: "10.00"}}}}
+services:
+  - {{name: shop, contract: c, frontend: [{{name: home, type: http, url: "http://127.0.0.1:1/"}}]}}
+"""
+
+
+MAINTENANCE = {
+    "service": "shop",
+    "start": "2026-10-05T02:00:00+08:00",
+    "end": "2026-10-05T03:00:00+08:00",
+    "reason": "maintenance",
+    "announced_at": "2026-10-03T09:00:00Z",
+    "note": "announced by mail, ticket 4411",
+    "by": "alice",
+}
+
+
+class Api:
+    """The daemon's HTTP surface on a free port, and a client for it."""
+
+    def __init__(self, base: str, session: aiohttp.ClientSession) -> None:
+        self.base = base
+        self.session = session
+
+    async def call(
+        self, method: str, path: str, body: Any = None, token: str | None = TOKEN
+    ) -> tuple[int, Any, dict[str, str]]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with self.session.request(
+            method, self.base + path, json=body, headers=headers
+        ) as response:
+            return response.status, await response.json(), dict(response.headers)
+
+
+async def serve(tmp_path: Path, token: str | None) -> AsyncIterator[Api]:
+    store = SQLiteStore(tmp_path / "x.db")
+    await store.open()
+    settings = parse_settings(config(tmp_path / "x.db", token), "x.yaml")
+    daemon = Daemon(settings, clock=FakeClock(), store=store, registry=CollectorRegistry())
+    await daemon.http.start("127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield Api(f"http://{daemon.http.address}", session)
+    finally:
+        await daemon.http.stop()
+        await store.close()
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    async for made in serve(tmp_path, TOKEN):
+        yield made
+
+
+async def test_the_api_adds_lists_and_revokes_with_an_audit_trail(api: Api) -> None:
+    """An exclusion added through the API is listed with who added it; revoking keeps it,
+    marked with who revoked it and why; a second revocation conflicts."""
+    status, added, _ = await api.call("POST", "/api/exclusions", MAINTENANCE)
+    assert status == 201
+    assert added["start"] == "2026-10-04T18:00:00Z"
+    assert added["added_by"] == "api:alice"
+    assert added["revoked"] is None
+
+    status, revoked, _ = await api.call(
+        "POST", f"/api/exclusions/{added['id']}/revoke", {"note": "wrong day", "by": "bob"}
+    )
+    assert status == 200
+    assert revoked["revoked"]["by"] == "api:bob"
+    assert revoked["revoked"]["note"] == "wrong day"
+
+    status, listed, _ = await api.call("GET", "/api/exclusions?service=shop")
+    assert (status, listed) == (200, [revoked])
+    status, body, _ = await api.call(
+        "POST", f"/api/exclusions/{added['id']}/revoke", {"note": "again"}
+    )
+    assert (status, body) == (409, {"error": f"exclusion {added['id']} is already revoked"})
+    status, body, _ = await api.call("POST", "/api/exclusions/999/revoke", {"note": "x"})
+    assert (status, body) == (404, {"error": "no exclusion 999"})
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param({"end": "2026-10-05T01:00:00+08:00"}, "end: ", id="end-before-start"),
+        pytest.param({"reason": "holiday"}, "body: reason: ", id="unknown-reason"),
+        pytest.param({"service": "nope"}, "service: unknown service 'nope'", id="unknown-service"),
+        pytest.param({"note": ""}, "body: note: ", id="empty-note"),
+        pytest.param({"start": "2026-10-05 02:00"}, "body: start: ", id="no-offset"),
+        pytest.param({"extra": 1}, "body: extra: ", id="unknown-field"),
+        pytest.param({"by": 7}, "by: expected a name", id="by-not-text"),
+    ],
+)
+async def test_bad_input_is_a_400_naming_the_field(
+    api: Api, change: dict[str, Any], message: str
+) -> None:
+    """Each mistake is refused with one line that names the field; nothing is stored."""
+    status, body, _ = await api.call("POST", "/api/exclusions", {**MAINTENANCE, **change})
+
+    assert status == 400
+    assert message in body["error"]
+    assert "\n" not in body["error"]
+    assert (await api.call("GET", "/api/exclusions"))[1] == []
+
+
+async def test_a_body_that_is_not_an_object_is_refused(api: Api) -> None:
+    """A JSON list (or no JSON at all) is a 400."""
+    assert (await api.call("POST", "/api/exclusions", [1]))[0] == 400
+    async with api.session.post(
+        api.base + "/api/exclusions",
+        data=b"not json",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    ) as response:
+        assert response.status == 400
+
+
+@pytest.mark.parametrize("token", [None, "wrong", TOKEN + "x"], ids=["none", "wrong", "longer"])
+async def test_without_the_token_nothing_is_read_or_changed(api: Api, token: str | None) -> None:
+    """A missing or wrong bearer token is a 401 with a Bearer challenge."""
+    for method, path, body in (
+        ("GET", "/api/exclusions", None),
+        ("POST", "/api/exclusions", MAINTENANCE),
+        ("POST", "/api/exclusions/1/revoke", {"note": "x"}),
+    ):
+        status, _, headers = await api.call(method, path, body, token=token)
+        assert status == 401
+        assert headers["WWW-Authenticate"].startswith("Bearer")
+    assert (await api.call("GET", "/api/exclusions"))[1] == []
+
+
+async def test_without_a_configured_token_the_api_is_off(tmp_path: Path) -> None:
+    """No http.api_token: every exclusions call is a 403 saying how to turn it on."""
+    async for api in serve(tmp_path, None):
+        status, body, _ = await api.call("POST", "/api/exclusions", MAINTENANCE, token=TOKEN)
+        assert status == 403
+        assert "http.api_token" in body["error"]
+
+
+# The command line.
+
+
+def slawatch(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_cli_adds_lists_and_revokes(tmp_path: Path) -> None:
+    """`exclude add` prints the new exclusion, `list` shows it (text and JSON), `revoke` marks
+    it with who and why, and it is still listed."""
+    path = tmp_path / "slawatch.yaml"
+    path.write_text(config(tmp_path / "x.db"), encoding="utf-8")
+    common = ("--config", str(path))
+
+    added = slawatch(
+        "exclude", "add", *common, "--service", "shop",
+        "--start", "2026-10-05T02:00:00+08:00", "--end", "2026-10-05T03:00:00+08:00",
+        "--reason", "force_majeure", "--note", "typhoon", "--by", "carol",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.startswith("#1 shop 2026-10-04T18:00:00Z -> 2026-10-04T19:00:00Z")
+    assert "[in force] by carol" in added.stdout
+
+    revoked = slawatch("exclude", "revoke", *common, "1", "--note", "it was not", "--by", "dan")
+    assert revoked.returncode == 0, revoked.stderr
+    assert "[REVOKED]" in revoked.stdout
+
+    listed = slawatch("exclude", "list", *common, "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    (record,) = json.loads(listed.stdout)
+    assert record["note"] == "typhoon"
+    assert record["revoked"]["by"] == "dan"
+    assert record["revoked"]["note"] == "it was not"
+    text = slawatch("exclude", "list", *common)
+    assert text.stdout.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ("--start", "2026-10-05T03:00:00Z", "--end", "2026-10-05T02:00:00Z"),
+            "slawatch: exclude add: end: ",
+            id="end-before-start",
+        ),
+        pytest.param(
+            ("--start", "yesterday", "--end", "2026-10-05T02:00:00Z"),
+            "slawatch: exclude add: start: ",
+            id="bad-instant",
+        ),
+    ],
+)
+def test_the_cli_refuses_bad_input_in_one_line(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    """Bad input: one line naming the field, exit 2, nothing stored."""
+    path = tmp_path / "slawatch.yaml"
+    path.write_text(config(tmp_path / "x.db"), encoding="utf-8")
+
+    done = slawatch(
+        "exclude", "add", "--config", str(path), "--service", "shop", *args,
+        "--reason", "customer", "--note", "n", "--by", "x",
+    )  # fmt: skip
+
+    assert done.returncode == 2
+    assert done.stderr.startswith(message)
+    assert done.stderr.count("\n") == 1
+    listed = slawatch("exclude", "list", "--config", str(path))
+    assert listed.stdout == ""
