@@ -23,6 +23,7 @@ from sla import Period, SLAError, compute_credits, result_to_json
 from .case import load_case
 from .cli_db import add_db_commands
 from .cli_exclude import add_exclude_commands
+from .cli_report import add_report_command
 from .clock import SystemClock
 from .config import CANARY_SERVICE, load_settings
 from .errors import ConfigError, InputError, MonitorError
@@ -213,6 +214,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_db_commands(commands)
     add_exclude_commands(commands)
+    add_report_command(commands)
     return parser
 
 

@@ -2,25 +2,53 @@
 
 Outages are where the vantages' quorum saw the service down (:mod:`monitor.quorum`); gaps are
 where no vantage measured it (a daemon not running, isolated, or every frontend check without a
-fresh result), listed so that ``gap_policy: down`` can count them back in. Time after ``now`` is
-neither: it has not happened yet (the report marks such a month provisional). An outage still
-open now ends now.
+fresh result), listed so that ``gap_policy: down`` can count them back in. Exclusions are those
+in force (not revoked) overlapping the period; the credit engine decides which it accepts (C6).
+Time after ``now`` is neither: it has not happened yet (the report marks such a month
+provisional). An outage still open now ends now.
+
+``slawatch export`` prints this case and ``slawatch report`` computes its credits from the very
+same one, so the two always agree.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sla import Interval, Period, day_span
+from sla import Exclusion, ExclusionReason, Interval, Period, day_span
 
 from .case import Case, ContractTerms
 from .config import ServiceConfig, Settings
 from .quorum import Verdict, service_verdict
-from .store.base import Store
+from .store.base import ExclusionRecord, Store
 from .timefmt import format_instant
 
-__all__ = ["case_to_json", "measured_case", "measured_verdict"]
+__all__ = [
+    "Measured",
+    "case_to_json",
+    "measure",
+    "measured_case",
+    "measured_verdict",
+    "to_exclusion",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """The case, with the verdict and the stored exclusions (revoked ones too) behind it."""
+
+    case: Case
+    verdict: Verdict
+    exclusions: tuple[ExclusionRecord, ...]
+
+
+def to_exclusion(record: ExclusionRecord) -> Exclusion:
+    """A stored exclusion as the credit engine's value."""
+    return Exclusion(
+        Interval(record.start, record.end), ExclusionReason(record.reason), record.announced_at
+    )
 
 
 async def measured_verdict(
@@ -48,16 +76,33 @@ async def measured_case(
     last: date,
     now: datetime,
 ) -> Case:
-    """Outages and gaps of ``service`` over the local dates ``first`` to ``last``."""
+    """Outages, gaps and exclusions of ``service`` over the local dates ``first`` to ``last``."""
+    return (await measure(store, settings, service, first=first, last=last, now=now)).case
+
+
+async def measure(
+    store: Store,
+    settings: Settings,
+    service: ServiceConfig,
+    *,
+    first: date,
+    last: date,
+    now: datetime,
+) -> Measured:
+    """The measured case of ``service``, with its verdict and exclusion records."""
     verdict = await measured_verdict(store, settings, service, first=first, last=last, now=now)
-    return Case(
-        contract=settings.contracts[service.contract].to_contract(),
+    contract = settings.contracts[service.contract].to_contract()
+    end = day_span(last, contract.timezone).end
+    records = await store.exclusions(service=service.name, start=verdict.window.start, end=end)
+    case = Case(
+        contract=contract,
         period=Period(first, last),
         fees={},
         outages=verdict.outage,
-        exclusions=(),
+        exclusions=tuple(to_exclusion(r) for r in records if r.revoked_at is None),
         gaps=verdict.gaps,
     )
+    return Measured(case, verdict, tuple(records))
 
 
 def case_to_json(case: Case, terms: ContractTerms, service: str) -> dict[str, Any]:

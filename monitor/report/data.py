@@ -1,0 +1,211 @@
+"""The report as JSON (schema ``slawatch.report/1``, documented in the README), and the CSV rows.
+
+The JSON is the complete report: every other format shows a part of it. Its per-day entries are
+CONTRACT.md's output fields (``slawatch credits``), with ``fee_source`` beside them. Money is a
+string with exactly the currency's minor units; durations are seconds; instants are RFC 3339 UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sla import CLAUSES, Interval, day_to_json, format_money, round_half_up, total
+
+from ..exclusions import exclusion_to_json
+from ..timefmt import format_instant
+from .model import OutageEvidence, Report, ServiceReport
+
+__all__ = [
+    "CSV_COLUMNS",
+    "METHOD",
+    "SCHEMA",
+    "availability_percent",
+    "render_csv",
+    "report_to_json",
+    "service_to_json",
+]
+
+SCHEMA: Final = "slawatch.report/1"
+
+#: How the figures are computed, in words, with the clause each rule comes from.
+METHOD: Final = (
+    "A local day of the contract's time zone is the unit (C1, C2, C7): each day is computed and "
+    "capped alone; nothing carries into the next day.",
+    "The service is unavailable where every frontend check (page, download, stream) is "
+    "confirmed down (C1, C3), as agreed by the quorum of vantages with fresh data; some checks "
+    "down is degraded, reported and not credited.",
+    "Time no vantage measured is a gap; the contract's gap_policy decides whether it counts.",
+    "Exclusions for force majeure, the customer or a third party remove their time (C5); a "
+    "maintenance does only when announced maintenance_notice_hours ahead, and only for its first "
+    "maintenance_max_minutes (C6).",
+    "Creditable time is rounded up to whole minutes by the contract's rounding (C1).",
+    "credit = min(fee, minutes x fee x credit_multiplier / minutes_in_day), exact, rounded once "
+    "to the currency's minor units, half up (C1, C2).",
+)
+
+#: One row per service and day, for billing systems.
+CSV_COLUMNS: Final = (
+    "service",
+    "date",
+    "currency",
+    "fee",
+    "fee_source",
+    "minutes_in_day",
+    "unavailable_seconds",
+    "excluded_seconds",
+    "credited_minutes",
+    "credit",
+    "capped",
+    "provisional",
+)
+
+
+def _instant(value: datetime | None) -> str | None:
+    return None if value is None else format_instant(value)
+
+
+def _span(span: Interval) -> dict[str, str]:
+    return {"start": format_instant(span.start), "end": format_instant(span.end)}
+
+
+def _seconds(delta: timedelta) -> float:
+    return delta.total_seconds()
+
+
+def availability_percent(service: ServiceReport) -> str | None:
+    """Availability as a percentage with four decimals, rounded half up; None without data."""
+    value = service.availability
+    if value is None:
+        return None
+    return str(round_half_up(value * 100, 4))
+
+
+def _outage(outage: OutageEvidence, units: int) -> dict[str, Any]:
+    return {
+        **_span(outage.span),
+        "duration_seconds": _seconds(outage.span.duration),
+        "ongoing": outage.ongoing,
+        "vantages": list(outage.vantages),
+        "sightings": [
+            {
+                "vantage": s.vantage,
+                "start": format_instant(s.start),
+                "start_bound": _instant(s.start_bound),
+                "end": _instant(s.end),
+                "end_bound": _instant(s.end_bound),
+            }
+            for s in outage.sightings
+        ],
+        "checks": outage.checks,
+        "days": [
+            {
+                "date": piece.date.isoformat(),
+                "unavailable_seconds": _seconds(piece.unavailable),
+                "excluded_seconds": _seconds(piece.excluded),
+                "credited_minutes": piece.minutes,
+                "credit": None if piece.credit is None else format_money(piece.credit, units),
+            }
+            for piece in outage.days
+        ],
+        "notice": None,
+    }
+
+
+def service_to_json(service: ServiceReport) -> dict[str, Any]:
+    """One service's part of the report."""
+    credits = service.credits
+    units = credits.minor_units
+    return {
+        "service": service.service.name,
+        "contract_name": service.service.contract,
+        "contract": service.terms.to_json(),
+        "quorum": service.service.quorum,
+        "period": {"start": service.first.isoformat(), "end": service.last.isoformat()},
+        "month": _span(service.month),
+        "measured_until": format_instant(service.window.end),
+        "provisional": service.provisional,
+        "has_data": service.has_data,
+        "summary": {
+            "currency": credits.currency,
+            "total_credit": format_money(credits.total_credit, units),
+            "credited_minutes": service.credited_minutes,
+            "days_capped": service.days_capped,
+            "outages": len(service.outages),
+            "unavailable_seconds": _seconds(service.unavailable),
+            "measured_seconds": _seconds(service.measured),
+            "gap_seconds": _seconds(total(service.gaps)),
+            "availability_percent": availability_percent(service),
+        },
+        "days": [
+            {**day_to_json(day, units), "fee_source": day.fee_source.value} for day in credits.days
+        ],
+        "outages": [_outage(o, units) for o in service.outages],
+        "exclusions": [
+            {
+                **exclusion_to_json(view.record),
+                "status": view.status,
+                "explanation": view.explanation,
+                "applied": None if view.applied is None else _span(view.applied),
+                "excluded_seconds": _seconds(view.excluded),
+            }
+            for view in service.exclusions
+        ],
+        "gaps": {
+            "policy": service.contract.gap_policy.value,
+            "intervals": [_span(g) for g in service.gaps],
+        },
+        "degraded": [
+            {
+                "vantage": r.vantage,
+                "start": format_instant(r.start),
+                "end": _instant(r.end),
+                "checks_down": list(r.detail.get("checks_down", [])),
+            }
+            for r in service.degraded
+        ],
+        "vantages": {name: _seconds(t) for name, t in sorted(service.vantages.items())},
+        "failover_events": None,
+        "method": {"rules": list(METHOD), "clauses": dict(CLAUSES)},
+    }
+
+
+def report_to_json(report: Report) -> dict[str, Any]:
+    """The whole report."""
+    return {
+        "schema": SCHEMA,
+        "month": report.label,
+        "generated_at": format_instant(report.generated_at),
+        "provisional": report.provisional,
+        "services": [service_to_json(s) for s in report.services],
+    }
+
+
+def render_csv(report: Report) -> str:
+    """One row per service and day (RFC 4180, a header row first)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for service in report.services:
+        units = service.credits.minor_units
+        for day in service.credits.days:
+            fields = day_to_json(day, units)
+            writer.writerow(
+                (
+                    service.service.name,
+                    fields["date"],
+                    service.credits.currency,
+                    fields["fee"],
+                    day.fee_source.value,
+                    fields["minutes_in_day"],
+                    fields["unavailable_seconds"],
+                    fields["excluded_seconds"],
+                    fields["credited_minutes"],
+                    fields["credit"],
+                    "true" if day.capped else "false",
+                    "true" if service.provisional else "false",
+                )
+            )
+    return out.getvalue()

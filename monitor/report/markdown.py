@@ -1,0 +1,220 @@
+"""The report as Markdown, for tickets: the same figures as the JSON, as tables and lists.
+
+Text from the configuration or from people (names, notes) is escaped so that it cannot break a
+table or inject markup; instants are shown in the contract's local time with their UTC offset.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, tzinfo
+
+from sla import CLAUSES, format_money
+
+from ..timefmt import format_instant
+from .data import METHOD, availability_percent
+from .model import Report, ServiceReport
+
+__all__ = ["render_markdown"]
+
+# What can start emphasis, code, links, HTML or a table cell anywhere in a line.
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~])")
+
+
+def _text(value: object) -> str:
+    """Plain text made inert in Markdown (and in the HTML a Markdown viewer produces)."""
+    return _SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+
+
+def _local(instant: datetime | None, zone: tzinfo) -> str:
+    if instant is None:
+        return "open"
+    return instant.astimezone(zone).isoformat(sep=" ", timespec="seconds")
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m {seconds:02d}s" if hours else f"{minutes}m {seconds:02d}s"
+
+
+def _summary(service: ServiceReport) -> list[str]:
+    credits = service.credits
+    units = credits.minor_units
+    availability = availability_percent(service)
+    return [
+        "| | |",
+        "|---|---:|",
+        f"| Credit owed | **{format_money(credits.total_credit, units)} {credits.currency}** |",
+        f"| Downtime minutes credited | {service.credited_minutes} |",
+        f"| Availability (measured time) | {availability + ' %' if availability else 'n/a'} |",
+        f"| Outages | {len(service.outages)} |",
+        f"| Days capped at the day's fee | {service.days_capped} |",
+        f"| Time measured | {_duration(service.measured)} |",
+        f"| Time not measured (gaps) | {_duration(service.window.duration - service.measured)} |",
+    ]
+
+
+def _days(service: ServiceReport) -> list[str]:
+    units = service.credits.minor_units
+    lines = [
+        "| date | fee | unavailable s | excluded s | credited min | credit | capped |",
+        "|---|---:|---:|---:|---:|---:|:---:|",
+    ]
+    for day in service.credits.days:
+        lines.append(
+            f"| {day.date.isoformat()} | {format_money(day.fee, units)}"
+            f" | {day.unavailable.total_seconds():g} | {day.excluded.total_seconds():g}"
+            f" | {day.credited_minutes} | {format_money(day.credit, units)}"
+            f" | {'yes' if day.capped else ''} |"
+        )
+    lines.append(
+        f"| **total** | | | | **{service.credited_minutes}**"
+        f" | **{format_money(service.credits.total_credit, units)}** | |"
+    )
+    return lines
+
+
+def _outages(service: ServiceReport) -> list[str]:
+    zone = service.contract.timezone
+    units = service.credits.minor_units
+    if not service.outages:
+        return ["No whole-service outage was measured."]
+    lines: list[str] = []
+    for number, outage in enumerate(service.outages, start=1):
+        span = outage.span
+        ongoing = " (still going on)" if outage.ongoing else ""
+        lines += [
+            f"#### Outage {number}: {_local(span.start, zone)} to {_local(span.end, zone)}"
+            f"{ongoing}",
+            "",
+            f"- Duration: {_duration(span.duration)}; UTC {format_instant(span.start)} to"
+            f" {format_instant(span.end)}",
+            f"- Vantages that saw it: {', '.join(_text(v) for v in outage.vantages)}",
+            "- Provider notice: no notice recorded",
+        ]
+        for sight in outage.sightings:
+            lines.append(
+                f"- {_text(sight.vantage)}: down from {_local(sight.start, zone)}"
+                f" (last success {_local(sight.start_bound, zone)})"
+                f" to {_local(sight.end, zone)} (last failure {_local(sight.end_bound, zone)})"
+            )
+        for check, outcomes in outage.checks.items():
+            counted = ", ".join(f"{count} {_text(name)}" for name, count in outcomes.items())
+            lines.append(f"- Check {_text(check)} failed: {counted}")
+        for piece in outage.days:
+            earned = ""
+            if piece.minutes is not None and piece.credit is not None:
+                earned = (
+                    f", {piece.minutes} min credited,"
+                    f" {format_money(piece.credit, units)} before the day's cap"
+                )
+            lines.append(
+                f"- {piece.date.isoformat()}: {piece.unavailable.total_seconds():g} s unavailable,"
+                f" {piece.excluded.total_seconds():g} s excluded{earned}"
+            )
+        lines.append("")
+    return lines
+
+
+def _exclusions(service: ServiceReport) -> list[str]:
+    zone = service.contract.timezone
+    if not service.exclusions:
+        return ["No exclusion was entered for this month."]
+    lines = [
+        "| # | period | reason | announced | note | added | status | excluded s |",
+        "|---|---|---|---|---|---|---|---:|",
+    ]
+    for view in service.exclusions:
+        r = view.record
+        status = _text(view.explanation)
+        if r.revoked_at is not None:
+            status += (
+                f" by {_text(r.revoked_by)} at {_local(r.revoked_at, zone)}: {_text(r.revoke_note)}"
+            )
+        lines.append(
+            f"| {r.id} | {_local(r.start, zone)} to {_local(r.end, zone)} | {_text(r.reason)}"
+            f" | {_local(r.announced_at, zone) if r.announced_at else 'never'}"
+            f" | {_text(r.note)} | {_text(r.added_by)}, {_local(r.added_at, zone)}"
+            f" | {status} | {view.excluded.total_seconds():g} |"
+        )
+    return lines
+
+
+def _gaps_and_degraded(service: ServiceReport) -> list[str]:
+    zone = service.contract.timezone
+    policy = service.contract.gap_policy.value
+    meaning = (
+        "not counted as downtime (shown only)" if policy == "exclude" else "counted as downtime"
+    )
+    lines = [f"Gap policy: `{policy}`: time not measured is {meaning}.", ""]
+    if service.gaps:
+        lines += [
+            f"- {_local(g.start, zone)} to {_local(g.end, zone)} ({_duration(g.duration)})"
+            for g in service.gaps
+        ]
+    else:
+        lines.append("Every moment of the month so far was measured by at least one vantage.")
+    lines += ["", "Degraded periods (some frontend checks down; reported, not credited):", ""]
+    if service.degraded:
+        for record in service.degraded:
+            down = ", ".join(_text(c) for c in record.detail.get("checks_down", []))
+            lines.append(
+                f"- {_text(record.vantage)}: {_local(record.start, zone)} to"
+                f" {_local(record.end, zone)} ({down})"
+            )
+    else:
+        lines.append("None.")
+    lines += [
+        "",
+        "Failover events (a node down while the frontend served) are not part of this report.",
+    ]
+    return lines
+
+
+def _method(service: ServiceReport) -> list[str]:
+    terms = ", ".join(f"{k} `{v}`" for k, v in service.terms.to_json().items())
+    lines = [
+        f"Contract `{_text(service.service.contract)}`: {terms}.",
+        f"Quorum of vantages: `{service.service.quorum}`.",
+        "",
+    ]
+    lines += [f"- {rule}" for rule in METHOD]
+    lines += ["", "| figure | clause |", "|---|---|"]
+    lines += [f"| {field} | {clause} |" for field, clause in CLAUSES.items()]
+    return lines
+
+
+def _service(service: ServiceReport, label: str) -> list[str]:
+    lines = [f"## {_text(service.service.name)}: {label}", ""]
+    if service.provisional:
+        lines += [
+            f"> **Provisional**: the month is not over; measured until"
+            f" {_local(service.window.end, service.contract.timezone)}.",
+            "",
+        ]
+    if not service.has_data:
+        lines += ["> **No data**: no vantage measured this service in this month.", ""]
+    sections = (
+        ("Summary", _summary(service)),
+        ("Days", _days(service)),
+        ("Outages and their evidence", _outages(service)),
+        ("Exclusions", _exclusions(service)),
+        ("Gaps, degraded periods, failover", _gaps_and_degraded(service)),
+        ("How the numbers were computed", _method(service)),
+    )
+    for title, body in sections:
+        lines += [f"### {title}", "", *body, ""]
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    """The whole report."""
+    lines = [f"# SLA credit report {report.label}", ""]
+    if report.provisional:
+        lines += ["**Provisional**: this month is still in progress.", ""]
+    lines += [f"Generated {format_instant(report.generated_at)} by slawatch.", ""]
+    for service in report.services:
+        lines += _service(service, report.label)
+    return "\n".join(lines).rstrip("\n") + "\n"

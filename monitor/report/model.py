@@ -1,0 +1,362 @@
+"""The monthly credit report as plain values: everything every format shows, computed once.
+
+Per service, the month is its contract's local calendar month. The credits are
+:func:`sla.compute_credits` on the measured case (:func:`monitor.measured.measure`): the very
+case ``slawatch export`` prints, so ``slawatch credits`` on it gives the same figures. Around the
+credits, the evidence: each outage with the vantages that saw it, their intervals and uncertainty
+bounds, the checks that failed and how; exclusions with their audit trail and whether the contract
+accepted them; gaps; degraded periods. A month not over yet is *provisional*; a month without
+any measurement says so.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from sla import (
+    Contract,
+    CreditResult,
+    DayCredit,
+    ExclusionReason,
+    GapPolicy,
+    Interval,
+    IntervalSet,
+    Rounding,
+    applied_exclusion,
+    compute_credits,
+    day_span,
+    intersect,
+    iter_days,
+    round_half_up,
+    subtract,
+    total,
+)
+
+from ..case import ContractTerms
+from ..config import ServiceConfig, Settings
+from ..measured import measure, to_exclusion
+from ..store.base import ExclusionRecord, IntervalKind, IntervalRecord, Store
+
+__all__ = [
+    "DayPiece",
+    "ExclusionView",
+    "OutageEvidence",
+    "Report",
+    "ServiceReport",
+    "Sighting",
+    "build_report",
+]
+
+_MINUTE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """One vantage's own outage interval, with its uncertainty bounds."""
+
+    vantage: str
+    start: datetime
+    end: datetime | None
+    start_bound: datetime | None
+    end_bound: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DayPiece:
+    """The part of an outage within one local day, and what it earned there."""
+
+    date: date
+    unavailable: timedelta
+    excluded: timedelta
+    #: Minutes credited for this piece: rounded up on its own under ``per_outage``; under the
+    #: other roundings the day's minutes are rounded once for the whole day (see the day table).
+    minutes: int | None
+    #: minutes x fee x multiplier / minutes_in_day, before the day's cap, in minor units.
+    credit: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutageEvidence:
+    """A whole-service outage as the vantages' quorum decided it, with what shows it."""
+
+    span: Interval
+    ongoing: bool
+    vantages: tuple[str, ...]
+    sightings: tuple[Sighting, ...]
+    #: Frontend check name -> outcome -> failed probes, over the vantages that saw it.
+    checks: dict[str, dict[str, int]]
+    days: tuple[DayPiece, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExclusionView:
+    """A stored exclusion and what the contract made of it."""
+
+    record: ExclusionRecord
+    #: ``applied``, ``applied in part``, ``refused`` or ``revoked``.
+    status: str
+    explanation: str
+    applied: Interval | None
+    #: Unavailable time it removed from the credit.
+    excluded: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceReport:
+    """One service's month."""
+
+    service: ServiceConfig
+    terms: ContractTerms
+    contract: Contract
+    first: date
+    last: date
+    month: Interval
+    #: The part of the month that has happened: from its start to the earlier of its end and now.
+    window: Interval
+    provisional: bool
+    credits: CreditResult
+    outages: tuple[OutageEvidence, ...]
+    exclusions: tuple[ExclusionView, ...]
+    gaps: IntervalSet
+    degraded: tuple[IntervalRecord, ...]
+    #: Each vantage's measured time on the service this month.
+    vantages: dict[str, timedelta]
+    measured: timedelta
+    unavailable: timedelta
+
+    @property
+    def has_data(self) -> bool:
+        """Whether any vantage measured the service this month."""
+        return self.measured > timedelta(0)
+
+    @property
+    def availability(self) -> Fraction | None:
+        """Time-based availability over the measured time, or None without any."""
+        if not self.has_data:
+            return None
+        return 1 - Fraction(self.unavailable // timedelta(microseconds=1)) / Fraction(
+            self.measured // timedelta(microseconds=1)
+        )
+
+    @property
+    def credited_minutes(self) -> int:
+        """Minutes credited over the month."""
+        return sum(day.credited_minutes for day in self.credits.days)
+
+    @property
+    def days_capped(self) -> int:
+        """Days whose credit was capped at the day's fee (C2)."""
+        return sum(1 for day in self.credits.days if day.capped)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The month's report over one or more services."""
+
+    year: int
+    month: int
+    generated_at: datetime
+    services: tuple[ServiceReport, ...]
+
+    @property
+    def label(self) -> str:
+        """``YYYY-MM``."""
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def provisional(self) -> bool:
+        """Whether any service's month is still in progress."""
+        return any(s.provisional for s in self.services)
+
+
+async def build_report(
+    store: Store,
+    settings: Settings,
+    year: int,
+    month: int,
+    *,
+    now: datetime,
+    services: list[ServiceConfig] | None = None,
+) -> Report:
+    """The report of ``year-month`` for ``services`` (default: every configured one)."""
+    chosen = settings.services if services is None else services
+    built = [await _service(store, settings, s, year=year, month=month, now=now) for s in chosen]
+    return Report(year, month, now, tuple(built))
+
+
+async def _service(
+    store: Store,
+    settings: Settings,
+    service: ServiceConfig,
+    *,
+    year: int,
+    month: int,
+    now: datetime,
+) -> ServiceReport:
+    terms = settings.contracts[service.contract]
+    contract = terms.to_contract()
+    first = date(year, month, 1)
+    last = date(year, month, calendar.monthrange(year, month)[1])
+    month_span = Interval(
+        day_span(first, contract.timezone).start, day_span(last, contract.timezone).end
+    )
+    measured = await measure(store, settings, service, first=first, last=last, now=now)
+    case, verdict = measured.case, measured.verdict
+    credits = compute_credits(
+        contract,
+        case.period,
+        case.outages,
+        exclusions=case.exclusions,
+        gaps=case.gaps,
+        fees=case.fees,
+    )
+    accepted = [
+        span
+        for span in (applied_exclusion(contract, e) for e in case.exclusions)
+        if span is not None
+    ]
+    outage_records = await store.intervals(
+        start=verdict.window.start,
+        end=verdict.window.end,
+        kinds=[IntervalKind.OUTAGE, IntervalKind.CHECK_DOWN, IntervalKind.DEGRADED],
+    )
+    days = {day.date: day for day in credits.days}
+    outages = tuple(
+        _evidence(
+            span,
+            window_end=verdict.window.end,
+            now=now,
+            service=service,
+            records=outage_records,
+            contract=contract,
+            accepted=accepted,
+            days=days,
+        )
+        for span in case.outages
+    )
+    views = {v.vantage: total(intersect(v.measured, (verdict.window,))) for v in verdict.views}
+    return ServiceReport(
+        service=service,
+        terms=terms,
+        contract=contract,
+        first=first,
+        last=last,
+        month=month_span,
+        window=verdict.window,
+        provisional=now < month_span.end,
+        credits=credits,
+        outages=outages,
+        exclusions=tuple(
+            _exclusion_view(r, contract, case.outages, case.gaps) for r in measured.exclusions
+        ),
+        gaps=case.gaps,
+        degraded=tuple(
+            r
+            for r in outage_records
+            if r.kind is IntervalKind.DEGRADED and r.subject == service.name
+        ),
+        vantages=views,
+        measured=verdict.window.duration - total(case.gaps),
+        unavailable=total(case.outages),
+    )
+
+
+def _evidence(
+    span: Interval,
+    *,
+    window_end: datetime,
+    now: datetime,
+    service: ServiceConfig,
+    records: list[IntervalRecord],
+    contract: Contract,
+    accepted: list[Interval],
+    days: dict[date, DayCredit],
+) -> OutageEvidence:
+    def overlaps(record: IntervalRecord) -> bool:
+        end = record.end if record.end is not None else now
+        return record.start < span.end and end > span.start
+
+    sightings = tuple(
+        Sighting(r.vantage, r.start, r.end, r.start_bound, r.end_bound)
+        for r in records
+        if r.kind is IntervalKind.OUTAGE and r.subject == service.name and overlaps(r)
+    )
+    frontend = {f"{service.name}/{check.name}": check.name for check in service.frontend}
+    agreeing = {s.vantage for s in sightings}
+    checks: dict[str, Counter[str]] = defaultdict(Counter)
+    for record in records:
+        if (
+            record.kind is IntervalKind.CHECK_DOWN
+            and record.subject in frontend
+            and record.vantage in agreeing
+            and overlaps(record)
+        ):
+            checks[frontend[record.subject]].update(record.detail.get("outcomes", {}))
+    pieces = []
+    for day in iter_days(
+        span.start.astimezone(contract.timezone).date(),
+        (span.end - timedelta(microseconds=1)).astimezone(contract.timezone).date(),
+    ):
+        bounds = day_span(day, contract.timezone)
+        inside = intersect((span,), (bounds,))
+        creditable = subtract(inside, accepted)
+        minutes = credit = None
+        if contract.rounding is Rounding.PER_OUTAGE and day in days:
+            # The engine's own rule for this outage's piece, at the day's own fee and length.
+            minutes = -(-total(creditable) // _MINUTE)
+            credited = days[day]
+            rate = Fraction(credited.fee) * Fraction(contract.credit_multiplier)
+            share = minutes * rate / credited.minutes_in_day if credited.minutes_in_day else 0
+            credit = round_half_up(Fraction(share), contract.minor_units)
+        pieces.append(
+            DayPiece(day, total(inside), total(inside) - total(creditable), minutes, credit)
+        )
+    return OutageEvidence(
+        span=span,
+        ongoing=span.end >= window_end >= now,
+        vantages=tuple(sorted(agreeing)),
+        sightings=tuple(sorted(sightings, key=lambda s: (s.start, s.vantage))),
+        checks={name: dict(counts) for name, counts in sorted(checks.items())},
+        days=tuple(pieces),
+    )
+
+
+def _exclusion_view(
+    record: ExclusionRecord, contract: Contract, outages: IntervalSet, gaps: IntervalSet
+) -> ExclusionView:
+    span = Interval(record.start, record.end)
+    if record.revoked_at is not None:
+        return ExclusionView(record, "revoked", "revoked: not applied", None, timedelta(0))
+    applied = applied_exclusion(contract, to_exclusion(record))
+    unavailable = outages if contract.gap_policy is GapPolicy.EXCLUDE else (*outages, *gaps)
+    if applied is None:
+        notice = contract.maintenance_notice
+        if record.announced_at is None:
+            why = "maintenance never announced: not excluded (C6)"
+        else:
+            ahead = record.start - record.announced_at
+            why = (
+                f"maintenance announced {_hours(ahead)} ahead, the contract asks "
+                f"{_hours(notice)}: not excluded (C6)"
+            )
+        return ExclusionView(record, "refused", why, None, timedelta(0))
+    excluded = total(intersect(unavailable, (applied,)))
+    if applied != span:
+        limit = contract.maintenance_max
+        why = f"maintenance: only its first {_hours(limit or span.duration)} excluded (C6)"
+        return ExclusionView(record, "applied in part", why, applied, excluded)
+    clause = "C6" if record.reason == ExclusionReason.MAINTENANCE.value else "C5"
+    return ExclusionView(record, "applied", f"excluded ({clause})", applied, excluded)
+
+
+def _hours(delta: timedelta) -> str:
+    hours = Fraction(delta // timedelta(microseconds=1), 3_600_000_000)
+    if hours.denominator == 1:
+        return f"{hours.numerator} h"
+    minutes = delta // timedelta(minutes=1)
+    return f"{minutes // 60} h {minutes % 60} min"
