@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from .config import Settings, load_settings
 from .errors import InputError, StorageError
@@ -105,17 +105,11 @@ def _pg_dump(url: str, target: Path) -> None:
     tool = shutil.which("pg_dump")
     if tool is None:
         raise StorageError("db backup: pg_dump not found on PATH (install the PostgreSQL client)")
-    parts = urlsplit(url)
-    env = dict(os.environ)
-    if parts.password is not None:
-        env["PGPASSWORD"] = parts.password
-        host = parts.hostname or ""
-        netloc = f"{parts.username or ''}@{host}" + (f":{parts.port}" if parts.port else "")
-        url = urlunsplit(parts._replace(netloc=netloc))
+    url, env = _without_password(url)
     target.parent.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(  # noqa: S603 - a fixed tool and a list of arguments
         [tool, "--format=custom", "--no-owner", f"--file={target}", "--dbname", url],
-        env=env,
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         check=False,
@@ -123,6 +117,24 @@ def _pg_dump(url: str, target: Path) -> None:
     if done.returncode != 0:
         reason = " ".join(done.stderr.split()) or f"exit status {done.returncode}"
         raise StorageError(f"db backup: pg_dump failed: {reason}")
+
+
+def _without_password(url: str) -> tuple[str, dict[str, str]]:
+    """``url`` without its password (in the user part or the query), and the environment that
+    gives it to libpq instead."""
+    parts = urlsplit(url)
+    env: dict[str, str] = {}
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if at and ":" in userinfo:
+        user, _, password = userinfo.partition(":")
+        env["PGPASSWORD"] = unquote(password)
+        parts = parts._replace(netloc=f"{user}@{hostport}")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(key == "password" for key, _ in query):
+        env["PGPASSWORD"] = next(value for key, value in query if key == "password")
+        kept = [(key, value) for key, value in query if key != "password"]
+        parts = parts._replace(query=urlencode(kept))
+    return urlunsplit(parts), env
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ configuration file; a bad file is refused and the running configuration kept.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from .clock import Clock
 from .config import CANARY_SERVICE, CheckRole, HttpCheck, Settings, load_settings
 from .errors import ConfigError, StorageError
 from .httpapi import HttpSurface
-from .journal_file import load_journal, save_journal
+from .journal_file import keep_rejected, load_journal, save_journal
 from .metrics import Metrics
 from .probes import DnsResolver, open_session, run_probe
 from .quorum import Verdict, service_verdict
@@ -34,7 +35,7 @@ from .scheduler import ScheduledCheck, Scheduler
 from .spool import Spool
 from .state import CheckState, ServiceState, StateTracker
 from .store.base import LIFECYCLE_SUBJECT, IntervalKind, IntervalRecord, Store
-from .writer import IntervalClose, IntervalOpen, ResultWriter, new_interval_id
+from .writer import IntervalChange, IntervalClose, IntervalOpen, ResultWriter, new_interval_id
 
 __all__ = ["Daemon", "build_checks"]
 
@@ -93,6 +94,7 @@ class Daemon:
             max_queue=settings.spool.max_memory,
             spool=self.spool,
             on_error=self._store_failed,
+            on_rejected=self._change_rejected,
         )
         self.tracker = StateTracker(
             store, self.writer, settings.vantage, on_service_change=self._service_changed
@@ -111,6 +113,7 @@ class Daemon:
         self._spilled_seen = 0
         self._session: aiohttp.ClientSession | None = None
         self._running_id: int | None = None
+        self._running_services: list[str] = []
         #: The latest quorum verdict of each service (the live state all vantages agree on).
         self.verdicts: dict[str, Verdict] = {}
 
@@ -152,7 +155,9 @@ class Daemon:
             return
         for change in changes:
             self.writer.submit_interval(change)
-        await self.writer.drain(DRAIN_DEADLINE)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(DRAIN_DEADLINE + 1):
+                await self.writer.drain(DRAIN_DEADLINE)
         if self.writer.journal_depth:
             raise StorageError(
                 f"journal {self.journal_path}: {self.writer.journal_depth} interval changes "
@@ -181,11 +186,18 @@ class Daemon:
             for task in (scheduler, housekeeping, watch, writer):
                 task.cancel()
         self._end_run()
-        flushed = await self.writer.drain(DRAIN_DEADLINE)
-        spilled = self.writer.spill_rest()
+        flushed = 0
+        try:
+            # Bounded as a whole: a store that does not answer cannot hold up the stop.
+            async with asyncio.timeout(DRAIN_DEADLINE + 1):
+                flushed = await self.writer.drain(DRAIN_DEADLINE)
+        except TimeoutError:
+            log.warning("the final flush did not finish in %.0fs", DRAIN_DEADLINE)
         saved = 0
         if self.writer.journal_depth:
+            # The journal first: it is small, and losing it loses outages.
             saved = save_journal(self.writer.journal, self.journal_path)
+        spilled = self.writer.spill_rest()
         if spilled or saved or self.writer.spool_depth:
             log.warning(
                 "stopped with the store unavailable: %d results wait in %s and %d interval "
@@ -230,6 +242,12 @@ class Daemon:
                 log.warning("reload: %s changed; it takes effect at the next restart", field)
                 new = new.model_copy(update={field: getattr(self.settings, field)})
         self._apply(new)
+        if self._running_id is not None and self._running_services != sorted(
+            s.name for s in new.services
+        ):
+            # Which services this vantage measures changed: a new running interval says so.
+            self._end_run("reload")
+            self._open_running(self._clock.now())
         self.metrics.reloads.labels("applied").inc()
         log.info("configuration reloaded: %d checks", len(self.scheduler.checks))
         return True
@@ -242,6 +260,15 @@ class Daemon:
             error,
         )
 
+    def _change_rejected(self, change: IntervalChange, error: StorageError) -> None:
+        """An interval change the store refuses outright is kept aside, never retried."""
+        path = self.spool.directory / "rejected.jsonl"
+        log.error("store refused an interval change, kept in %s: %s", path, error)
+        try:
+            keep_rejected(change, error, path)
+        except StorageError as failure:
+            log.error("could not keep the refused change: %s", failure)
+
     async def _begin_run(self) -> None:
         """Close what the previous run left open, record the time not measured, open this run.
 
@@ -249,7 +276,9 @@ class Daemon:
         interval is still open); from then to now this vantage measured nothing: a gap.
         """
         vantage = self.settings.vantage
-        last = await self._store.last_result_at(vantage)
+        # Results still in the spool were measured too, though the store does not have them yet.
+        stored, spooled = await self._store.last_result_at(vantage), self.spool.newest
+        last = max(stored, spooled) if stored and spooled else stored or spooled
         now = self._clock.now()
         for record in await self._store.open_intervals(vantage):
             if record.kind is IntervalKind.RUNNING and record.id is not None:
@@ -269,17 +298,31 @@ class Daemon:
             )
             self.writer.submit_interval(IntervalOpen(gap))
             log.info("recorded a gap of %s since this vantage last measured", now - last)
+        self._open_running(now)
+
+    def _open_running(self, now: datetime) -> None:
+        """Record that this vantage runs from ``now``, and which services it measures."""
         self._running_id = new_interval_id()
+        self._running_services = sorted(s.name for s in self.settings.services)
         running = IntervalRecord(
-            IntervalKind.RUNNING, vantage, LIFECYCLE_SUBJECT, now, id=self._running_id
+            IntervalKind.RUNNING,
+            self.settings.vantage,
+            LIFECYCLE_SUBJECT,
+            now,
+            detail={"services": self._running_services},
+            id=self._running_id,
         )
         self.writer.submit_interval(IntervalOpen(running))
 
-    def _end_run(self) -> None:
+    def _end_run(self, stopped: str = "clean") -> None:
         """This run measured until now."""
         if self._running_id is not None:
             self.writer.submit_interval(
-                IntervalClose(self._running_id, self._clock.now(), detail={"stopped": "clean"})
+                IntervalClose(
+                    self._running_id,
+                    self._clock.now(),
+                    detail={"services": self._running_services, "stopped": stopped},
+                )
             )
             self._running_id = None
 

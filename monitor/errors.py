@@ -29,4 +29,13 @@ class ConfigError(InputError):
 
 
 class StorageError(MonitorError):
-    """The store failed; the message says which store and what it was doing."""
+    """The store failed; the message says which store and what it was doing.
+
+    ``refused`` is True when the store rejected the request itself (a constraint, an invalid
+    value, an interval that does not exist): trying the same write again cannot succeed. Otherwise
+    the failure is the store's (down, busy, slow) and a retry may.
+    """
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused

@@ -20,7 +20,7 @@ from .store.base import IntervalKind, IntervalRecord
 from .timefmt import format_instant, parse_instant
 from .writer import IntervalChange, IntervalClose, IntervalOpen
 
-__all__ = ["load_journal", "save_journal"]
+__all__ = ["keep_rejected", "load_journal", "save_journal"]
 
 
 def _instant(value: datetime | None) -> str | None:
@@ -31,36 +31,53 @@ def _parse(value: object) -> datetime | None:
     return None if value is None else parse_instant(str(value))
 
 
+def _entry(change: IntervalChange) -> dict[str, Any]:
+    """One change as the JSON object of a journal line."""
+    if isinstance(change, IntervalOpen):
+        r = change.record
+        return {
+            "open": {
+                "id": r.id,
+                "kind": r.kind.value,
+                "vantage": r.vantage,
+                "subject": r.subject,
+                "start": format_instant(r.start),
+                "end": _instant(r.end),
+                "start_bound": _instant(r.start_bound),
+                "end_bound": _instant(r.end_bound),
+                "detail": dict(r.detail),
+            }
+        }
+    return {
+        "close": {
+            "id": change.interval_id,
+            "end": format_instant(change.end),
+            "end_bound": _instant(change.end_bound),
+            "detail": None if change.detail is None else dict(change.detail),
+        }
+    }
+
+
+def _line(entry: dict[str, Any]) -> str:
+    return json.dumps(entry, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
+def keep_rejected(change: IntervalChange, error: StorageError, path: Path) -> None:
+    """Append a change the store refused to ``path``, with the reason: kept for a person to
+    look at, never retried."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(_line({**_entry(change), "refused": str(error)}))
+    except OSError as failure:
+        reason = failure.strerror or failure
+        raise StorageError(f"journal {path}: cannot append: {reason}") from None
+
+
 def save_journal(changes: Iterable[IntervalChange], path: Path) -> int:
     """Write interval changes not yet stored to ``path`` (replaced atomically); return how
     many. For shutdown while the store is down; :func:`load_journal` reads them back."""
-    lines = []
-    for change in changes:
-        if isinstance(change, IntervalOpen):
-            r = change.record
-            entry: dict[str, Any] = {
-                "open": {
-                    "id": r.id,
-                    "kind": r.kind.value,
-                    "vantage": r.vantage,
-                    "subject": r.subject,
-                    "start": format_instant(r.start),
-                    "end": _instant(r.end),
-                    "start_bound": _instant(r.start_bound),
-                    "end_bound": _instant(r.end_bound),
-                    "detail": dict(r.detail),
-                }
-            }
-        else:
-            entry = {
-                "close": {
-                    "id": change.interval_id,
-                    "end": format_instant(change.end),
-                    "end_bound": _instant(change.end_bound),
-                    "detail": None if change.detail is None else dict(change.detail),
-                }
-            }
-        lines.append(json.dumps(entry, separators=(",", ":")) + "\n")
+    lines = [_line(_entry(change)) for change in changes]
     partial = path.with_name(path.name + ".partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

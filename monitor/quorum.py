@@ -3,8 +3,9 @@ quorum of vantage points").
 
 Each vantage keeps its own intervals. At each instant a vantage *votes* on a service:
 
-- **no data** where its daemon was not running (outside its ``running`` intervals, or inside a
-  vantage-wide ``gap``), where it was *isolated* (every check it runs down at once: its own
+- **no data** where its daemon was not running or not configured to probe the service (outside
+  its ``running`` intervals that list the service, or inside a vantage-wide ``gap``), where it
+  was *isolated* (every check it runs down at once: its own
   network, not the service, is the likelier cause), or where every frontend check of the service
   was in a gap;
 - **down** where it had the service in an ``outage`` interval;
@@ -148,7 +149,13 @@ async def load_views(
     frontend = [f"{service.name}/{check.name}" for check in service.frontend]
     views = []
     for vantage, own in sorted(by_vantage.items()):
-        running = [r for r in own if r.kind is IntervalKind.RUNNING]
+        # A run that lists its services measured only those (one that lists none predates it).
+        running = [
+            r
+            for r in own
+            if r.kind is IntervalKind.RUNNING
+            and service.name in r.detail.get("services", [service.name])
+        ]
         if not running:
             continue
         # Its newest sign of life: a result, or the start of its current run.

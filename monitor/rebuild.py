@@ -9,7 +9,10 @@ changed confirmation rule can be applied to the past, and anyone holding the res
 that the intervals follow from them.
 
 The replay starts from a clean state at the start instant: an interval running at that instant
-ends there, and one that continues is found again from the results after it. Choose a start
+ends there, and one that continues is found again from the results after it. Each check counts
+from its first result of the vantage. Results are replayed in the order their probes started;
+the daemon saw them in the order they finished, so where probes of different checks overlapped,
+an instant can differ by the length of a probe. Choose a start
 where little happened (a month boundary is usual). The daemon's own records (``running``
 intervals, restart gaps) are kept as they are. A vantage whose daemon is running is refused:
 its open intervals would be rewritten under it.
@@ -27,6 +30,7 @@ from .config import Settings
 from .daemon import build_checks
 from .errors import InputError
 from .quorum import VANTAGE_STALE
+from .scheduler import ScheduledCheck
 from .state import StateTracker
 from .store.base import IntervalKind, IntervalRecord, Store
 from .writer import IntervalChange, IntervalOpen
@@ -104,7 +108,10 @@ async def rebuild(
     for name in names:
         journal = _Collected()
         tracker = StateTracker(store, journal, name)
-        tracker.set_checks(checks.values())
+        # A check is tracked from its first result from this vantage on, as the daemon that
+        # probed it did: one this vantage never ran (or not yet) must not stay UNKNOWN and so
+        # keep its service from ever being all down, or the vantage from being isolated.
+        active: dict[str, ScheduledCheck] = {}
         count = 0
         unknown: set[str] = set()
         cursor = start
@@ -115,6 +122,9 @@ async def rebuild(
                 if check is None:
                     unknown.add(result.check)
                     continue
+                if check.id not in active:
+                    active[check.id] = check
+                    tracker.set_checks(active.values())
                 tracker.observe(check, result)
                 count += 1
             cursor = chunk_end

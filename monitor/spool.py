@@ -270,6 +270,7 @@ class Spool:
         self._directory_dirty = False
         self._spilled = 0
         self._skipped = 0
+        self._newest: datetime | None = None
 
     @property
     def directory(self) -> Path:
@@ -280,6 +281,17 @@ class Spool:
     def pending(self) -> int:
         """Rows in the spool not yet committed."""
         return len(self._buffer) + sum(segment.unread for segment in self._segments)
+
+    @property
+    def newest(self) -> datetime | None:
+        """The latest ``started_at`` of any row seen in or added to the spool since opening:
+        evidence of when this vantage last measured, even before the store has it."""
+        return self._newest
+
+    def _saw(self, results: Sequence[ProbeResult]) -> None:
+        for result in results:
+            if self._newest is None or result.started_at > self._newest:
+                self._newest = result.started_at
 
     @property
     def spilled(self) -> int:
@@ -349,6 +361,7 @@ class Spool:
         """
         self._require_open()
         lines = _encode_lines(results)
+        self._saw(results)
         start = 0
         while start < len(lines):
             segment, handle = self._appendable()
@@ -371,6 +384,7 @@ class Spool:
         """
         self._require_open()
         lines = _encode_lines(results)
+        self._saw(results)
         if not lines:
             return
         seq = self._segments[0].seq - 1 if self._segments else self._take_seq()
@@ -463,7 +477,7 @@ class Spool:
                 segment.size += len(raw)
                 ends_with_newline = raw.endswith(b"\n")
                 try:
-                    decode_result(raw.decode("utf-8"))
+                    self._saw((decode_result(raw.decode("utf-8")),))
                 except ValueError as error:
                     reason = (
                         f"not a result ({error})"
@@ -545,6 +559,13 @@ class Spool:
             reader = self._reader[1]
         else:
             self._close_reader()
+            if not segment.path.exists():
+                # Removed behind the spool's back: its rows are gone, and retrying cannot bring
+                # them back, so the rows after it are written instead of waiting forever.
+                self._problem(segment.path, 0, f"{segment.unread} rows gone with the file")
+                segment.exhausted = True
+                segment.unread = 0
+                return
             with _storage(segment.path, "open for reading"):
                 reader = segment.path.open("rb")
                 self._reader = (segment, reader)

@@ -124,6 +124,9 @@ class StateTracker:
         self._isolation_id: int | None = None
         # Each service's frontend tracks, so judging a service costs its own checks only.
         self._frontends: dict[str, list[CheckTrack]] = {}
+        # Where each open interval starts: a close never goes before it, even when results of
+        # different checks arrive out of order (a slow probe that began before a faster one).
+        self._starts: dict[int, datetime] = {}
 
     @property
     def isolated(self) -> bool:
@@ -164,6 +167,8 @@ class StateTracker:
         for record in await self._store.open_intervals(self._vantage):
             if record.kind is IntervalKind.RUNNING:
                 continue  # the daemon's own life: the daemon closes it
+            if record.id is not None:
+                self._starts[record.id] = record.start
             if record.kind is IntervalKind.ISOLATED and record.subject == self._vantage:
                 self._isolation_id = record.id
             elif record.kind is IntervalKind.CHECK_DOWN and record.subject in self._tracks:
@@ -225,15 +230,19 @@ class StateTracker:
         track.state = state
 
     def _isolate(self) -> None:
-        """Every check is down: open the isolation where the last of them went down."""
-        starts = [
-            (t.down_start, t.down_start_bound)
-            for t in self._tracks.values()
-            if t.down_start is not None
-        ]
+        """Every check is down: open the isolation at the last moment any of them worked.
+
+        From then on nothing this vantage probes is known to have worked, so a network cut is as
+        likely as everything failing together: the time counts as not measured here. (Starting at
+        the last check to go down would leave the time before it, when the first checks were
+        already failing because of the same cut, as an outage seen by this vantage alone.)
+        """
+        successes = [t.down_start_bound for t in self._tracks.values() if t.down_start_bound]
+        starts = [t.down_start for t in self._tracks.values() if t.down_start is not None]
         if not starts:
             return  # only restored tracks, which resume without their start
-        start, start_bound = max(starts, key=lambda pair: pair[0])
+        start = max(successes) if successes else max(starts)
+        start_bound = start if successes else None
         self._isolation_id = self._record(
             IntervalRecord(
                 IntervalKind.ISOLATED,
@@ -353,6 +362,8 @@ class StateTracker:
 
     def _record(self, record: IntervalRecord) -> int:
         interval_id = new_interval_id()
+        if record.end is None:
+            self._starts[interval_id] = record.start
         self._journal.submit_interval(IntervalOpen(replace(record, id=interval_id)))
         return interval_id
 
@@ -363,4 +374,9 @@ class StateTracker:
         end_bound: datetime | None,
         detail: dict[str, Any] | None = None,
     ) -> None:
+        start = self._starts.pop(interval_id, None)
+        if start is not None and end < start:
+            end = start
+        if end_bound is not None and start is not None and end_bound < start:
+            end_bound = None
         self._journal.submit_interval(IntervalClose(interval_id, end, end_bound, detail))

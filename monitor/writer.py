@@ -93,7 +93,9 @@ class IntervalJournal(Protocol):
 class ResultWriter:
     """Batches probe results into a :class:`~monitor.store.base.Store`.
 
-    ``on_error`` is called with each failed write's error (to log it); it must not raise. The
+    ``on_error`` is called with each failed write's error (to log it); ``on_rejected`` with an
+    interval change the store refused outright, which is then set aside (to keep it elsewhere).
+    Neither may raise. The
     counters ``depth``, ``written``, ``write_errors`` and ``last_write_at`` are for metrics.
     """
 
@@ -107,6 +109,7 @@ class ResultWriter:
         max_queue: int = 100_000,
         spool: Spool | None = None,
         on_error: Callable[[StorageError], None] | None = None,
+        on_rejected: Callable[[IntervalChange, StorageError], None] | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -120,6 +123,7 @@ class ResultWriter:
         self._flush_interval = flush_interval
         self.max_queue = max_queue
         self._on_error = on_error
+        self._on_rejected = on_rejected
         self._spool = spool
         self._queue: deque[ProbeResult] = deque()
         self._journal: deque[IntervalChange] = deque()
@@ -263,17 +267,28 @@ class ResultWriter:
     async def _write_queued(self, *, everything: bool, deadline: float | None = None) -> None:
         """Write full batches from the head of the queue, and the last partial one too if
         ``everything``; with a ``deadline`` (monotonic), give up once it has passed."""
-        while self._journal:
-            if not await self._retry(self._attempt_change, deadline):
-                return
+        if not await self._write_journal(deadline):
+            return
         while self._queue and (everything or len(self._queue) >= self._batch_size):
             if not await self._retry(self._attempt_batch, deadline):
+                return
+            # Interval changes made meanwhile go first: a long backlog must not hide an outage.
+            if not await self._write_journal(deadline):
                 return
         if self._queue or self._spool is None:
             return  # spilled results are newer than those still in memory
         while self._spool.pending:
             if not await self._retry(self._attempt_spooled, deadline):
                 return
+            if not await self._write_journal(deadline):
+                return
+
+    async def _write_journal(self, deadline: float | None) -> bool:
+        """Write every queued interval change; False if the deadline passed first."""
+        while self._journal:
+            if not await self._retry(self._attempt_change, deadline):
+                return False
+        return True
 
     async def _retry(
         self, attempt: Callable[[], Awaitable[StorageError | None]], deadline: float | None
@@ -345,7 +360,16 @@ class ResultWriter:
             if not self._journal:
                 return None
             change = self._journal[0]
-            return await self._attempt(lambda: self._write_change(change), self._journal.popleft)
+            error = await self._attempt(lambda: self._write_change(change), self._journal.popleft)
+            if error is not None and error.refused:
+                # The store rejects this change itself (say, a close before its interval's
+                # start): retrying cannot help, and it must not hold back everything behind it.
+                self._journal.popleft()
+                self._report(error)
+                if self._on_rejected is not None:
+                    self._on_rejected(change, error)
+                return None
+            return error
 
     async def _write_change(self, change: IntervalChange) -> None:
         if isinstance(change, IntervalOpen):
@@ -364,8 +388,10 @@ class ResultWriter:
         try:
             await asyncio.shield(write)
         except asyncio.CancelledError:
-            # The write cannot be called back: learn its outcome before letting the
+            # Cancel the write too (a store that does not answer must not hold up a shutdown;
+            # every write is safe to repeat), then learn its outcome before letting the
             # cancellation through, so that its results stay queued exactly if not written.
+            write.cancel()
             while not write.done():
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait((write,))

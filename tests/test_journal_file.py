@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from monitor.errors import StorageError
-from monitor.journal_file import load_journal, save_journal
+from monitor.journal_file import keep_rejected, load_journal, save_journal
 from monitor.store.base import IntervalKind, IntervalRecord
 from monitor.writer import IntervalChange, IntervalClose, IntervalOpen
 
@@ -77,3 +78,18 @@ def test_an_unwritable_place_is_a_storage_error(tmp_path: Path) -> None:
 
     with pytest.raises(StorageError, match="cannot save"):
         save_journal(CHANGES, blocker / "journal.jsonl")
+
+
+def test_refused_changes_are_appended_with_the_reason(tmp_path: Path) -> None:
+    """Each refused change is one more line, with the store's reason beside it."""
+    path = tmp_path / "spool" / "rejected.jsonl"
+
+    keep_rejected(CHANGES[2], StorageError("no open interval", refused=True), path)
+    keep_rejected(CHANGES[3], StorageError("constraint failed", refused=True), path)
+
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["refused"] for line in lines] == [
+        "no open interval",
+        "constraint failed",
+    ]
+    assert json.loads(lines[0])["close"]["id"] == 2**61 + 7

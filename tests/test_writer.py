@@ -236,10 +236,12 @@ async def test_cancelled_while_retrying_keeps_the_batch(
     assert await store.stored() == results
 
 
-async def test_cancelled_while_writing_finishes_that_write_once(
+async def test_cancelled_while_writing_loses_and_duplicates_nothing(
     store: FailingStore, clock: FakeClock
 ) -> None:
-    """A write under way when cancelled is waited for, so its batch is neither lost nor repeated."""
+    """A write under way when cancelled is cancelled too (a store that does not answer must not
+    hold up a shutdown); its batch stays queued unless the write is known to have succeeded, and
+    writing it again stores nothing twice."""
     writer = ResultWriter(store, clock, batch_size=500, flush_interval=1.0)
     task = asyncio.create_task(writer.run())
     await clock.settle()
@@ -250,8 +252,9 @@ async def test_cancelled_while_writing_finishes_that_write_once(
     with pytest.raises(asyncio.CancelledError):
         await task
 
-    assert (writer.depth, writer.written) == (0, 500)
-    assert await writer.drain(10.0) == 0
+    assert writer.depth + writer.written == 500
+    await writer.drain(10.0)
+    assert writer.depth == 0
     assert await store.stored() == results
 
 
@@ -480,3 +483,85 @@ async def test_a_spool_that_cannot_write_keeps_results_in_memory(
     store.failures = 0
     await writer.drain(10.0)
     assert await store.stored() == results
+
+
+async def test_a_change_the_store_refuses_is_set_aside_and_the_rest_goes_on(
+    store: FailingStore, clock: FakeClock
+) -> None:
+    """A close of an interval that does not exist can never be written: it is handed to
+    ``on_rejected`` and dropped, and the changes and results behind it are written."""
+    rejected: list[object] = []
+    writer = ResultWriter(store, clock, on_rejected=lambda change, error: rejected.append(change))
+    bad = IntervalClose(12345, T0)
+    good = IntervalRecord(IntervalKind.OUTAGE, "eu-west", "shop", T0, id=new_interval_id())
+    writer.submit_interval(bad)
+    writer.submit_interval(IntervalOpen(good))
+    results = submit(writer, range(3))
+
+    await writer.drain(10.0)
+
+    assert rejected == [bad]
+    assert writer.journal_depth == 0
+    assert [i.id for i in await store.intervals(start=T0, end=T0 + timedelta(days=1))] == [good.id]
+    assert await store.stored() == results
+
+
+async def test_interval_changes_do_not_wait_behind_a_spooled_backlog(
+    store: FailingStore, clock: FakeClock, spool: Spool
+) -> None:
+    """While a long spool is written out, an interval change made meanwhile is written before
+    the next spooled batch, not after the whole backlog."""
+    spool.append([result(i) for i in range(40)])
+    writer = ResultWriter(store, clock, batch_size=10, spool=spool)
+    order: list[str] = []
+    original = store.write_results
+
+    async def noting(results: Sequence[ProbeResult]) -> None:
+        order.append("results")
+        if len(order) == 1:
+            writer.submit_interval(IntervalOpen(change))
+        await original(results)
+
+    async def open_noting(record: IntervalRecord) -> int:
+        order.append("interval")
+        return await SQLiteStore.open_interval(store, record)
+
+    change = IntervalRecord(IntervalKind.OUTAGE, "eu-west", "shop", T0, id=new_interval_id())
+    store.write_results = noting  # type: ignore[method-assign]
+    store.open_interval = open_noting  # type: ignore[method-assign]
+
+    await writer.drain(10.0)
+
+    assert order == ["results", "interval", "results", "results", "results"]
+
+
+def test_the_spool_remembers_the_newest_instant_it_holds(tmp_path: Path) -> None:
+    """What a vantage measured but the store does not have yet still counts as measured."""
+    first = Spool(tmp_path / "spool")
+    first.open()
+    assert first.newest is None
+    first.append([result(5), result(9), result(2)])
+    first.close()
+
+    again = Spool(tmp_path / "spool")
+    again.open()
+
+    assert again.newest == result(9).started_at
+    again.close()
+
+
+def test_a_spool_segment_removed_underneath_is_skipped_not_retried(tmp_path: Path) -> None:
+    """A segment file deleted by someone else is reported and passed over; later rows follow."""
+    problems: list[str] = []
+    spool = Spool(tmp_path / "spool", segment_bytes=200, on_problem=problems.append)
+    spool.open()
+    spool.append([result(i) for i in range(6)])
+    first = min(spool.directory.glob("spool-*.jsonl"), key=lambda p: int(p.stem.split("-")[1]))
+    first.unlink()
+
+    got = spool.peek(100)
+
+    assert got[-1:] == [result(5)]
+    assert result(0) not in got
+    assert any("gone with the file" in p for p in problems)
+    spool.close()

@@ -337,7 +337,7 @@ class PostgresStore:
             try:
                 async with pool.acquire(timeout=self._connect_timeout) as conn:
                     await _migrate(conn)
-            except _FAILURES as error:
+            except (*_FAILURES, ValueError) as error:  # ValueError: a URL asyncpg cannot read
                 pool.terminate()
                 raise self._error("open", error) from _cause(error, self._secrets)
             except BaseException:
@@ -618,7 +618,13 @@ class PostgresStore:
             reason = reason or "timed out"
         for secret in self._secrets:
             reason = reason.replace(secret, "***")
-        return StorageError(f"{self._label}: {operation}: {reason or type(error).__name__}")
+        refused = isinstance(
+            error,
+            asyncpg.IntegrityConstraintViolationError | asyncpg.DataError | _InvalidValueError,
+        )
+        return StorageError(
+            f"{self._label}: {operation}: {reason or type(error).__name__}", refused=refused
+        )
 
     async def _write_results(
         self, conn: asyncpg.Connection, results: Sequence[ProbeResult]

@@ -462,7 +462,10 @@ class SQLiteStore:
             return work(*args)
         except (sqlite3.Error, OSError, _InvalidValueError) as error:
             reason = " ".join(str(error).split()) or type(error).__name__
-            raise StorageError(f"{self._label}: {operation}: {reason}") from error
+            refused = isinstance(error, sqlite3.IntegrityError | _InvalidValueError)
+            raise StorageError(
+                f"{self._label}: {operation}: {reason}", refused=refused
+            ) from error
 
     def _connect(self) -> sqlite3.Connection:
         self._path.parent.mkdir(parents=True, exist_ok=True)

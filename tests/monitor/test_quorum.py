@@ -238,3 +238,16 @@ async def test_a_running_daemon_counts_until_now(store: Store) -> None:
 
     assert got.measured == spans((0, 100))
     assert got.down == spans((20, 100))
+
+
+async def test_a_vantage_that_does_not_probe_the_service_has_no_say(store: Store) -> None:
+    """A running interval that lists other services only is no view of this one (it would
+    otherwise vote up and outvote a vantage that sees the service down)."""
+    await store.open_interval(
+        IntervalRecord(IntervalKind.RUNNING, "b", "*", t(0), t(100), detail={"services": ["other"]})
+    )
+    await store.open_interval(
+        IntervalRecord(IntervalKind.RUNNING, "a", "*", t(0), t(100), detail={"services": ["shop"]})
+    )
+
+    assert [v.vantage for v in await load_views(store, SERVICE, WINDOW, now=t(100))] == ["a"]

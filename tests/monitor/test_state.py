@@ -217,7 +217,7 @@ async def test_intervals_survive_a_store_outage(tmp_path: Path) -> None:
     assert journal.journal_depth == 0
     assert await kinds(flaky, journal, IntervalKind.OUTAGE) == [("shop", 10.0, 20.0)]
     assert await kinds(flaky, journal, IntervalKind.CHECK_DOWN) == [("shop/home", 10.0, 20.0)]
-    assert await kinds(flaky, journal, IntervalKind.ISOLATED) == [("v1", 10.0, 20.0)]
+    assert await kinds(flaky, journal, IntervalKind.ISOLATED) == [("v1", 0.0, 20.0)]
     await flaky.close()
 
 
@@ -239,13 +239,14 @@ async def test_a_check_without_a_fresh_result_is_stale(
 async def test_every_check_down_at_once_isolates_the_vantage(
     store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
 ) -> None:
-    """Isolation starts where the last check went down and ends at the first success of any."""
+    """Isolation starts at the last moment any check worked (here the canary's success at 8 s,
+    before the home page's failures at 10 s) and ends at the first success of any."""
     home, node, canary = check("home"), check("node-a", CheckRole.NODE), check("ping")
     canary = ScheduledCheck("@canary/ping", "@canary", CheckRole.CANARY, canary.spec)
     tracker = tracker_for()
     tracker.set_checks([home, node, canary])
-    for c in (home, node, canary):
-        tracker.observe(c, result(c, 0))
+    for c, at in ((home, 0), (node, 5), (canary, 8)):
+        tracker.observe(c, result(c, at))
     for c, start in ((home, 10), (node, 11), (canary, 13)):
         tracker.observe(c, result(c, start, Outcome.TIMEOUT))
         tracker.observe(c, result(c, start + 2, Outcome.CONNECT_ERROR))
@@ -253,7 +254,7 @@ async def test_every_check_down_at_once_isolates_the_vantage(
     tracker.observe(node, result(node, 30))
 
     assert not tracker.isolated
-    assert await kinds(store, journal, IntervalKind.ISOLATED) == [("v1", 13.0, 30.0)]
+    assert await kinds(store, journal, IntervalKind.ISOLATED) == [("v1", 8.0, 30.0)]
     assert await kinds(store, journal, IntervalKind.OUTAGE) == [("shop", 10.0, None)]
 
 
@@ -291,4 +292,26 @@ async def test_an_isolation_resumes_after_a_restart(
     assert second.isolated
     second.observe(home, result(home, 40))
 
-    assert await kinds(store, journal, IntervalKind.ISOLATED) == [("v1", 10.0, 40.0)]
+    assert await kinds(store, journal, IntervalKind.ISOLATED) == [
+        ("v1", 10.0, 40.0)
+    ]  # no success seen: from the first failure
+
+
+async def test_a_close_never_goes_before_its_interval_s_start(
+    store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
+) -> None:
+    """A slow probe that began before the outage opened but reports after it (results arrive in
+    completion order) ends the outage at its start, never before: the store would refuse it."""
+    a, b = check("a"), check("b")
+    tracker = tracker_for()
+    tracker.set_checks([a, b])
+    tracker.observe(a, result(a, 0))
+    tracker.observe(b, result(b, 10, Outcome.TIMEOUT))
+    tracker.observe(b, result(b, 12, Outcome.TIMEOUT))
+    tracker.observe(a, result(a, 100, Outcome.TIMEOUT))
+    tracker.observe(a, result(a, 102, Outcome.TIMEOUT))
+    tracker.observe(b, result(b, 99))  # began at 99, finished after a's failures
+
+    assert journal.journal_depth > 0
+    assert await kinds(store, journal, IntervalKind.OUTAGE) == [("shop", 100.0, 100.0)]
+    assert journal.journal_depth == 0
