@@ -1,0 +1,307 @@
+"""The HTML report: every figure and piece of evidence of the scripted month on one page, nothing
+fetched from outside it, data escaped, and a real browser showing and printing it."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import datetime, timedelta, timezone
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from monitor.config import Settings, parse_settings
+from monitor.report import Report, build_report
+from monitor.report.html import render_html
+from monitor.store.base import ExclusionRecord, IntervalKind, IntervalRecord
+from monitor.store.sqlite import SQLiteStore
+
+from .browser import find_chromium, launch
+from .scenario import CONFIG, EXPECTED, NOW, fill, local, settings
+
+EVIL_NAME = '<script>alert("x")</script>'
+EVIL_NOTE = "ticket \"A&B\" said <b>bold</b> 'quoted'"
+
+
+class _Tables(HTMLParser):
+    """The text of each cell of each table with a given class, row by row."""
+
+    def __init__(self, cls: str) -> None:
+        super().__init__()
+        self.cls, self.depth = cls, 0
+        self.rows: list[list[str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table" and (self.depth or dict(attrs).get("class") == self.cls):
+            self.depth += 1
+        elif self.depth and tag == "tr":
+            self.rows.append([])
+        elif self.depth and tag in ("td", "th"):
+            self.rows[-1].append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table" and self.depth:
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.depth and self.rows and self.rows[-1]:
+            self.rows[-1][-1] += data
+
+
+def table_rows(page: str, cls: str) -> list[list[str]]:
+    """Rows of cell texts of the tables of class ``cls``, header rows included."""
+    parser = _Tables(cls)
+    parser.feed(page)
+    return parser.rows
+
+
+async def report_for(
+    db: Path, config: Settings, year: int = 2026, month: int = 10, now: datetime = NOW
+) -> Report:
+    store = SQLiteStore(db)
+    await store.open()
+    try:
+        return await build_report(store, config, year, month, now=now)
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> Path:
+    """The scripted month in a SQLite file."""
+    path = tmp_path / "evidence.db"
+    store = SQLiteStore(path)
+    await store.open()
+    await fill(store)
+    await store.close()
+    return path
+
+
+@pytest.fixture
+async def page(db: Path) -> str:
+    """October's page."""
+    return render_html(await report_for(db, settings(db)))
+
+
+def test_the_total_and_the_summary_are_shown(page: str) -> None:
+    """The month's total with its currency, credited minutes, availability and counts."""
+    assert re.search(r"161\.70 <small>CNY</small>", page)
+    assert str(EXPECTED["total"]) == "161.70"
+    cards = dict(re.findall(r"<dt>([^<]+)</dt><dd>(.*?)</dd>", page))
+    assert cards["Credited minutes"] == "1558"
+    assert cards["Availability"] == "96.3096 %"
+    assert cards["Outages"].startswith(f"{EXPECTED['outages']} ")
+    assert cards["Days capped"] == "1"
+    assert cards["Gap time"] == "0 s"
+
+
+def test_every_day_of_the_month_is_in_the_day_table(page: str) -> None:
+    """31 rows, each expected credit and its minutes on its day, the cap marked, the totals."""
+    head, *rows, foot = table_rows(page, "days")
+    assert head[0] == "Date"
+    assert len(rows) == 31
+    by_date = {row[0].split()[1]: row for row in rows}
+    for day, (minutes, credit, capped) in EXPECTED["days"].items():
+        row = by_date[day]
+        assert (row[5], row[6], row[7]) == (minutes, str(credit), "capped" if capped else "")
+    quiet = [row for day, row in by_date.items() if day not in EXPECTED["days"]]
+    assert {row[6] for row in quiet} == {"0.00"}
+    assert foot == ["Total, 31 days", "", "4464.00", "27:27:25", "1:30:00", "1558", "161.70", "1"]
+
+
+def test_the_chart_draws_a_bar_per_credited_day_and_marks_the_cap(page: str) -> None:
+    """Bars for the credited days only, with accessible titles; the capped one stands out."""
+    bars = re.findall(r'<rect class="bar( capped)?"[^>]*><title>([^<]+)</title>', page)
+    assert [title.split(" CNY")[0] for _, title in bars] == [
+        f"{day}: {credit}" for day, (_, credit, _) in sorted(EXPECTED["days"].items())
+    ]
+    capped = [title for cls, title in bars if cls]
+    assert capped == ["2026-10-20: 144.00 CNY, 1440 min, capped at the fee of the day"]
+    assert ">CAP</text>" in page
+
+
+def test_every_outage_is_shown_with_its_evidence(page: str) -> None:
+    """Local start and UTC instants, vantages with their bounds, checks, days and notice."""
+    starts = re.findall(r"<h4>Outage \d+: <time[^>]*>([^<]+)</time>", page)
+    assert starts == [
+        "2026-10-05 10:00:05",
+        "2026-10-09 23:50:00",
+        "2026-10-12 10:15:00",
+        "2026-10-20 00:00:00",
+        "2026-10-25 02:10:00",
+        "2026-10-27 02:00:00",
+        "2026-10-28 03:00:00",
+    ]
+    assert page.count("no notice recorded") == EXPECTED["outages"]
+    assert "UTC 2026-10-05T02:00:05Z to 2026-10-05T02:07:30Z" in page
+    # sh-1 saw the first outage from 10:00:00, its last success 10 s before.
+    assert '<td>sh-1</td><td><time datetime="2026-10-05T01:59:50Z"' in page
+    times = "\N{MULTIPLICATION SIGN}"
+    outcomes = f"timeout {times} 7, connect_error {times} 2, http_status {times} 1"
+    assert ["file", outcomes] in table_rows(page, "")
+    assert "2026-10-20 is capped at its fee: its credit is 144.00 (C2)." in page
+
+
+def test_exclusions_show_their_decision_and_audit_trail(page: str) -> None:
+    """The revoked one with who and why, the late maintenance refused, the long one in part."""
+    assert re.search(
+        r"Revoked</dt><dd>by finance@example\.com at <time[^>]*>2026-10-06 09:00:00</time>: "
+        r"no typhoon that day",
+        page,
+    )
+    assert "maintenance announced 6 h ahead, the contract asks 24 h: not excluded (C6)" in page
+    statuses = re.findall(r'<span class="badge b-[a-z]+">([a-z ]+)</span></div>', page)
+    assert sorted(statuses) == ["applied", "applied in part", "refused", "revoked"]
+    assert "maintenance: only its first 4 h excluded (C6)" in page
+    assert "by ops@example.com at" in page
+
+
+def test_the_rest_of_the_month_and_the_method_are_explained(page: str) -> None:
+    """Gap policy, the degraded period, failover, terms, quorum, rules and clauses."""
+    assert "Gap policy <code>exclude</code>" in page
+    assert ["sh-1", "file", "2026-10-07 12:00:00", "2026-10-07 12:10:00", "10 min"] in (
+        table_rows(page, "")
+    )
+    assert "Failover tracking" in page
+    terms = dict(row for row in table_rows(page, "terms") if len(row) == 2)
+    assert terms["credit_multiplier"] == "1.5"
+    assert terms["timezone"] == "Asia/Shanghai"
+    assert "Quorum <code>majority</code>" in page
+    assert "credited_minutes" in terms
+    assert "slawatch.report/1" in page
+
+
+def test_the_page_refers_to_nothing_outside_itself(page: str) -> None:
+    """No link, script, stylesheet, image or font by address: only in-page references."""
+    assert page.startswith("<!doctype html>")
+    for tag in ("<link", "<script", "<img", "<iframe", "<object", "@import", "@font-face"):
+        assert tag not in page.lower()
+    for attribute in re.findall(r'\b(?:src|href|xlink:href|action)="([^"]*)"', page):
+        assert attribute.startswith("#")
+    assert set(re.findall(r"url\(([^)]*)\)", page)) <= {"#s1-h"}
+    assert not re.search(r"https?://", page)
+
+
+async def test_text_from_data_is_escaped(tmp_path: Path) -> None:
+    """A service name with a script and a note with quotes and markup show as text."""
+    db = tmp_path / "evil.db"
+    base = settings(db)
+    evil = base.services[0].model_copy(update={"name": EVIL_NAME})
+    config = base.model_copy(update={"services": [evil]})
+    store = SQLiteStore(db)
+    await store.open()
+    await fill(store, service=EVIL_NAME)
+    await store.add_exclusion(
+        ExclusionRecord(
+            service=EVIL_NAME,
+            start=local(3, 1),
+            end=local(3, 2),
+            reason="customer",
+            note=EVIL_NOTE,
+            added_by='"Bob" <bob@example.com>',
+            added_at=local(3, 9),
+        )
+    )
+    await store.close()
+    page = render_html(await report_for(db, config))
+    assert "<script" not in page
+    assert "<b>" not in page
+    assert "<bob@" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "ticket &quot;A&amp;B&quot; said &lt;b&gt;bold&lt;/b&gt; &#x27;quoted&#x27;" in page
+    assert "by &quot;Bob&quot; &lt;bob@example.com&gt; at" in page
+    assert "161.70" in page
+
+
+async def test_a_month_without_data_says_so(db: Path) -> None:
+    """August: the no-data notice, availability n/a, and still every day at zero."""
+    page = render_html(await report_for(db, settings(db), month=8))
+    assert "<strong>No data.</strong>" in page
+    assert "Provisional" not in page
+    assert "<dt>Availability</dt><dd>n/a</dd>" in page
+    _, *rows, foot = table_rows(page, "days")
+    assert len(rows) == 31
+    assert foot[-2:] == ["0.00", "0"]
+    assert "No outage this month." in page
+
+
+async def test_a_month_in_progress_is_provisional(db: Path) -> None:
+    """Made during the capped day: the banner, the ongoing outage, time after now not drawn."""
+    now = local(20, 12)
+    page = render_html(await report_for(db, settings(db), now=now))
+    assert "<strong>Provisional.</strong> The month is still in progress" in page
+    assert "SLA credit report 2026-10 (provisional)" in page
+    assert '<span class="badge b-ongoing">ongoing</span>' in page
+    assert "not yet happened" in page
+    assert "2026-10-28 03:00:00" not in page
+
+
+async def test_a_dst_day_is_drawn_with_its_own_length(tmp_path: Path) -> None:
+    """New York's 2026-11-01 has 25 hours; an outage at 03:00 EST sits 4 h after midnight."""
+    db = tmp_path / "ny.db"
+    config = parse_settings(
+        CONFIG.format(db=db, name="shop").replace("Asia/Shanghai", "America/New_York"), "ny.yaml"
+    )
+    edt, est = timezone(timedelta(hours=-4)), timezone(timedelta(hours=-5))
+    store = SQLiteStore(db)
+    await store.open()
+    for vantage in ("sh-1", "bj-1"):
+        await store.open_interval(
+            IntervalRecord(
+                IntervalKind.RUNNING,
+                vantage,
+                "*",
+                start=datetime(2026, 10, 31, tzinfo=edt),
+                end=datetime(2026, 12, 2, tzinfo=est),
+            )
+        )
+        await store.open_interval(
+            IntervalRecord(
+                IntervalKind.OUTAGE,
+                vantage,
+                "shop",
+                start=datetime(2026, 11, 1, 3, tzinfo=est),
+                end=datetime(2026, 11, 1, 4, tzinfo=est),
+            )
+        )
+    await store.close()
+    now = datetime(2026, 12, 3, tzinfo=est)
+    page = render_html(await report_for(db, config, month=11, now=now))
+    _, first, *_ = table_rows(page, "days")
+    assert first[:2] == ["Sun 2026-11-01", "1500"]
+    assert "Sun 2026-11-01 (25 h)</text>" in page
+    # 4 h elapsed since local midnight (EDT), at 0.58 px a minute after the 150 px labels.
+    assert re.search(r'<rect class="down" x="289\.2" y="\d+" width="34\.8"', page)
+    assert "2026-11-01 03:00:00" in page
+
+
+async def test_several_services_each_get_a_section(db: Path) -> None:
+    """A list of the services with links in the page, and ids that do not collide."""
+    report = await report_for(db, settings(db))
+    page = render_html(dataclasses.replace(report, services=report.services * 2))
+    assert page.count('<section class="service"') == 2
+    assert '<a href="#service-1">shop</a>' in page
+    assert '<a href="#service-2">shop</a>' in page
+    assert 'id="s1-h"' in page
+    assert 'id="s2-h"' in page
+
+
+async def test_chromium_shows_and_prints_the_page(db: Path, tmp_path: Path) -> None:
+    """No console error or exception, no request but the file, the total visible, a PDF."""
+    executable = find_chromium()
+    file = tmp_path / "report.html"
+    file.write_bytes(render_html(await report_for(db, settings(db))).encode())
+    async with launch(executable, tmp_path / "profile") as browser:
+        load = await browser.visit(file.as_uri())
+    (tmp_path / "report.png").write_bytes(load.screenshot)
+    (tmp_path / "report.pdf").write_bytes(load.pdf)
+    assert load.errors == []
+    assert [url for url in load.requests if not url.startswith(("data:", "about:"))] == [
+        file.as_uri()
+    ]
+    assert load.screenshot.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(load.screenshot) > 10_000
+    assert load.pdf.startswith(b"%PDF")
+    assert "161.70" in load.text
+    assert "no notice recorded" in load.text
