@@ -463,9 +463,7 @@ class SQLiteStore:
         except (sqlite3.Error, OSError, _InvalidValueError) as error:
             reason = " ".join(str(error).split()) or type(error).__name__
             refused = isinstance(error, sqlite3.IntegrityError | _InvalidValueError)
-            raise StorageError(
-                f"{self._label}: {operation}: {reason}", refused=refused
-            ) from error
+            raise StorageError(f"{self._label}: {operation}: {reason}", refused=refused) from error
 
     def _connect(self) -> sqlite3.Connection:
         self._path.parent.mkdir(parents=True, exist_ok=True)
