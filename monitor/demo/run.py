@@ -25,6 +25,8 @@ from ..clock import Clock, SystemClock
 from ..config import Settings, parse_settings
 from ..daemon import Daemon
 from ..measured import measured_case
+from ..report import build_report
+from ..report.html import render_html
 from ..store import open_store
 from ..store.base import IntervalKind
 from ..timefmt import format_instant
@@ -113,7 +115,9 @@ async def run_demo(
             for node in (*nodes.values(), canary):
                 await node.stop()
         scripted = (happened[2][1], happened[3][1])
-        return await _summarise(settings, started_at, clock.now(), scripted, out)
+        return await _summarise(
+            settings, started_at, clock.now(), scripted, out, report_dir=workdir
+        )
 
 
 async def _summarise(
@@ -122,6 +126,8 @@ async def _summarise(
     ended: datetime,
     scripted: tuple[datetime, datetime],
     out: TextIO,
+    *,
+    report_dir: Path | None = None,
 ) -> int:
     store = open_store(settings.store)
     await store.open()
@@ -166,6 +172,12 @@ async def _summarise(
             f"\ncredits owed for service {service.name!r} (contract {service.contract}):", file=out
         )
         print(json.dumps(result_to_json(result), indent=2), file=out)
+        if report_dir is not None:
+            local = ended.astimezone(zone)
+            report = await build_report(store, settings, local.year, local.month, now=ended)
+            path = report_dir / f"report-{report.label}.html"
+            path.write_text(render_html(report), encoding="utf-8")
+            print(f"\nthe month's credit report (provisional): {path}", file=out)
         return sum(1 for r in records if r.kind is IntervalKind.OUTAGE)
     finally:
         await store.close()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 
 def test_demo_measures_the_scripted_outage(tmp_path: Path) -> None:
-    """A short demo run prints one measured outage close to the script, and its credits."""
+    """A short demo run prints one measured outage close to the script and its credits, and
+    with a work directory leaves the month's (provisional) HTML report there."""
     done = subprocess.run(
         [
             sys.executable,
@@ -36,7 +37,13 @@ def test_demo_measures_the_scripted_outage(tmp_path: Path) -> None:
     # Probes every 2 s and re-probes every 0.5 s while down (the demo's configuration).
     assert 0.0 <= float(start_error) <= 3.0
     assert 0.0 <= float(end_error) <= 1.5
-    credits = json.loads(out[out.index("{") :])
+    body, _, report_line = out[out.index("{") :].rpartition("\nthe month's credit report")
+    credits = json.loads(body)
     assert credits["currency"] == "CNY"
     assert sum(day["credited_minutes"] for day in credits["days"]) >= 1
     assert (tmp_path / "demo.db").exists()
+    (report,) = tmp_path.glob("report-*.html")
+    assert str(report) in report_line
+    page = report.read_text(encoding="utf-8")
+    assert "Provisional" in page
+    assert f"{credits['total_credit']}" in page
