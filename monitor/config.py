@@ -26,15 +26,19 @@ from .fields import Duration, describe_validation_error
 
 __all__ = [
     "CANARY_SERVICE",
+    "NOTIFY_EVENTS",
     "CheckConfig",
     "CheckRole",
     "DnsCheck",
     "HttpCheck",
+    "NotifyEvent",
+    "NotifySettings",
     "Quorum",
     "ServiceConfig",
     "Settings",
     "SpoolSettings",
     "TcpCheck",
+    "Webhook",
     "load_settings",
     "parse_settings",
 ]
@@ -257,6 +261,45 @@ class LogSettings(_Model):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
+NotifyEvent = Literal["outage_start", "outage_end", "failover_breach", "cert_expiry"]
+NOTIFY_EVENTS: tuple[NotifyEvent, ...] = (
+    "outage_start",
+    "outage_end",
+    "failover_breach",
+    "cert_expiry",
+)
+
+
+class Webhook(_Model):
+    """Where notifications are POSTed."""
+
+    url: str
+    #: ``json``: slawatch's own body; ``slack``: ``{"text": ...}`` (Slack, Mattermost, ...).
+    format: Literal["json", "slack"] = "json"
+    events: list[NotifyEvent] = Field(default_factory=lambda: list(NOTIFY_EVENTS))
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+    timeout: Duration = 10.0
+
+    @model_validator(mode="after")
+    def _url_is_http(self) -> Self:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"url: expected an http:// or https:// URL, got {self.url!r}")
+        return self
+
+
+class NotifySettings(_Model):
+    """Notifications slawatch sends itself (C4: the provider should, slawatch makes sure)."""
+
+    webhooks: list[Webhook] = Field(default_factory=list)
+    #: Warn when a checked certificate expires within this many days.
+    cert_expiry_days: Annotated[int, Field(ge=1, le=365)] = 14
+    #: Notifications waiting for delivery, at most; past it the oldest are dropped (counted).
+    max_queue: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    #: Delivery attempts per webhook and notification before giving up (counted).
+    attempts: Annotated[int, Field(ge=1, le=20)] = 5
+
+
 class SpoolSettings(_Model):
     """Where results wait while the store is down: memory first, then local files."""
 
@@ -278,6 +321,7 @@ class Settings(_Model):
     max_concurrency: Annotated[int, Field(ge=1, le=100_000)] = 256
     resolver: list[str] | None = None
     spool: SpoolSettings = Field(default_factory=SpoolSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     contracts: dict[str, ContractTerms] = Field(default_factory=dict)
     services: list[ServiceConfig] = Field(default_factory=list)
     canaries: list[CheckConfig] = Field(default_factory=list)
