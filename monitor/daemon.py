@@ -25,6 +25,7 @@ from sla import Interval
 from .clock import Clock
 from .config import CANARY_SERVICE, CheckRole, HttpCheck, Settings, load_settings
 from .errors import ConfigError, StorageError
+from .failover import FailoverEvent, FailoverTracker
 from .httpapi import HttpSurface
 from .journal_file import keep_rejected, load_journal, save_journal
 from .metrics import Metrics
@@ -97,7 +98,14 @@ class Daemon:
             on_rejected=self._change_rejected,
         )
         self.tracker = StateTracker(
-            store, self.writer, settings.vantage, on_service_change=self._service_changed
+            store,
+            self.writer,
+            settings.vantage,
+            on_service_change=self._service_changed,
+            on_check_change=self._check_changed,
+        )
+        self.failover = FailoverTracker(
+            self.writer, settings.vantage, on_event=self._failover_event
         )
         self.scheduler = Scheduler(
             clock,
@@ -221,6 +229,7 @@ class Daemon:
         for check_id in removed:
             self.metrics.forget_check(self.scheduler.checks[check_id])
         self.tracker.set_checks(checks)
+        self.failover.set_services(settings.services, checks)
         self.scheduler.set_checks(checks)
         self.metrics.checks.set(len(checks))
         for service in settings.services:
@@ -350,13 +359,28 @@ class Daemon:
     async def _on_result(self, check: ScheduledCheck, result: ProbeResult) -> bool:
         self.metrics.observe_result(check, result)
         self.writer.submit(result)
-        return self.tracker.observe(check, result)
+        fast = self.tracker.observe(check, result)
+        self.failover.observe(check, result)
+        return fast
 
     def _service_changed(
         self, service: str, old: ServiceState, new: ServiceState, at: datetime
     ) -> None:
         self.metrics.set_service_state(service, new)
+        self.failover.service_changed(service, new is ServiceState.DOWN, at)
         log.info("service %s: %s -> %s at %s", service, old.value, new.value, at)
+
+    def _check_changed(self, check: ScheduledCheck, state: CheckState, at: datetime) -> None:
+        self.failover.check_changed(check, state, at)
+
+    def _failover_event(self, kind: str, event: FailoverEvent, at: datetime) -> None:
+        node = f"{event.service}/{event.node}"
+        if kind == "breached":
+            log.warning("failover of %s breached at %s: %s", node, at, "; ".join(event.reasons))
+            return
+        verdict = "breached" if event.reasons else "kept"
+        self.metrics.failover_closed(event, verdict, at)
+        log.info("failover of %s closed at %s: %s", node, at, verdict)
 
     async def _housekeeping(self) -> None:
         """Apply retention now and then (C8: raw results kept ``retention_days``)."""
@@ -411,6 +435,8 @@ class Daemon:
         self._write_errors_seen = errors
         self.metrics.in_flight.set(self.scheduler.in_flight)
         now = self._clock.now()
+        for service in self.settings.services:
+            self.metrics.nodes_up.labels(service.name).set(self.failover.nodes_up(service.name))
         for track in self.tracker.tracks.values():
             # Not measured lately is not up (nor down): the live view says unknown.
             state = CheckState.UNKNOWN if track.stale(now) else track.state

@@ -7,9 +7,11 @@ URL with credentials, never a secret.
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
+from .failover import FailoverEvent
 from .quorum import Verdict
 from .results import ProbeResult
 from .scheduler import ScheduledCheck
@@ -21,6 +23,7 @@ _PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _LAG_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30)
 _CHECK_STATE = {CheckState.UP: 1.0, CheckState.DOWN: 0.0, CheckState.UNKNOWN: -1.0}
 _SERVICE_STATES = tuple(ServiceState)
+_FAILOVER_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600)
 
 
 class Metrics:
@@ -77,6 +80,32 @@ class Metrics:
             "slawatch_service_vantages",
             "Vantages with fresh data on the service, by their vote (up, down)",
             ["service", "vote"],
+            registry=registry,
+        )
+        self.failovers = Counter(
+            "slawatch_failover_events",
+            "Failover events closed, by verdict (kept, breached)",
+            ["service", "verdict"],
+            registry=registry,
+        )
+        self.failover_duration = Histogram(
+            "slawatch_failover_duration_seconds",
+            "From a node's failure until capacity came back",
+            ["service"],
+            buckets=_FAILOVER_BUCKETS,
+            registry=registry,
+        )
+        self.dns_failover = Histogram(
+            "slawatch_failover_dns_seconds",
+            "From a node's failure until DNS stopped handing out its address",
+            ["service"],
+            buckets=_FAILOVER_BUCKETS,
+            registry=registry,
+        )
+        self.nodes_up = Gauge(
+            "slawatch_service_nodes_up",
+            "Nodes of the service confirmed up from this vantage",
+            ["service"],
             registry=registry,
         )
         self.scheduler_lag = Histogram(
@@ -151,6 +180,15 @@ class Metrics:
             self.quorum_state.labels(service, candidate).set(1.0 if candidate == state else 0.0)
         self.quorum_votes.labels(service, "down").set(len(down))
         self.quorum_votes.labels(service, "up").set(len(measuring) - len(down))
+
+    def failover_closed(self, event: FailoverEvent, verdict: str, at: datetime) -> None:
+        """Count a closed failover event and its durations."""
+        self.failovers.labels(event.service, verdict).inc()
+        self.failover_duration.labels(event.service).observe((at - event.start).total_seconds())
+        if event.dns_removed_at is not None:
+            self.dns_failover.labels(event.service).observe(
+                (event.dns_removed_at - event.start).total_seconds()
+            )
 
     def forget_check(self, check: ScheduledCheck) -> None:
         """Drop the series of a check removed by a reload."""

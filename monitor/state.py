@@ -100,6 +100,8 @@ _SERVICE_INTERVAL = {
 }
 
 Listener = Callable[[str, ServiceState, ServiceState, datetime], None]
+#: Told of a check's confirmed change: DOWN at its first failed probe, UP at its recovery.
+CheckListener = Callable[[ScheduledCheck, CheckState, datetime], None]
 
 
 class StateTracker:
@@ -112,11 +114,13 @@ class StateTracker:
         vantage: str,
         *,
         on_service_change: Listener | None = None,
+        on_check_change: CheckListener | None = None,
     ) -> None:
         self._store = store
         self._journal = journal
         self._vantage = vantage
         self._on_service_change = on_service_change
+        self._on_check_change = on_check_change
         self._tracks: dict[str, CheckTrack] = {}
         self._services: dict[str, _ServiceTrack] = {}
         # How many tracks are DOWN, kept as states change, so isolation is found in O(1).
@@ -209,9 +213,12 @@ class StateTracker:
                 IntervalRecord(IntervalKind.GAP, self._vantage, check.id, previous.started_at, at)
             )
         if result.up:
+            recovered = track.state is CheckState.DOWN
             self._on_success(track, result)
             changed = track.state is not CheckState.UP
             self._set_state(track, CheckState.UP)
+            if recovered and self._on_check_change is not None:
+                self._on_check_change(check, CheckState.UP, result.started_at)
             if changed and check.role is CheckRole.FRONTEND:
                 self._evaluate(check.service, result, track)
             if self._isolation_id is not None:
@@ -293,6 +300,8 @@ class StateTracker:
             return
         first = track.first_failure
         self._set_state(track, CheckState.DOWN)
+        if self._on_check_change is not None:
+            self._on_check_change(track.check, CheckState.DOWN, first.started_at)
         track.down_start = first.started_at
         track.down_start_bound = track.last_success_at
         track.interval_id = self._record(

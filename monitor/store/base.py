@@ -44,10 +44,14 @@ class IntervalKind(enum.StrEnum):
     #: The daemon of this vantage was running (subject ``*``): where no vantage ran, nothing was
     #: measured.
     RUNNING = "running"
+    #: A node confirmed down while others could serve, and what followed (subject
+    #: ``service/node``; the detail holds the figures and the verdict, see monitor.failover).
+    FAILOVER = "failover"
 
 
 #: Interval kinds derived from raw results alone, which ``slawatch db rebuild`` recomputes. The
-#: rest (RUNNING, and the vantage-wide GAP with subject ``*``) record the daemon's own life.
+#: rest (RUNNING, and the vantage-wide GAP with subject ``*``) record the daemon's own life;
+#: FAILOVER events are judged live and kept as they were.
 DERIVED_KINDS: frozenset[IntervalKind] = frozenset(
     {
         IntervalKind.CHECK_DOWN,
