@@ -1,9 +1,10 @@
-"""The daemon's HTTP surface: ``/metrics`` for Prometheus, ``/healthz``, ``/api/state``, and
-``/api/exclusions``.
+"""The daemon's HTTP surface: ``/metrics`` for Prometheus, ``/healthz``, ``/api/state``,
+``/api/exclusions`` and ``/api/notices``.
 
-The exclusions API changes what the report credits, so it needs ``http.api_token`` configured and
-sent as ``Authorization: Bearer TOKEN`` (compared in constant time); without a configured token
-it is off. Its errors are JSON ``{"error": "..."}`` with one line naming the field.
+The exclusions API changes what the report credits, and the notices API what it says of the
+provider (C4), so both need ``http.api_token`` configured and sent as ``Authorization: Bearer
+TOKEN`` (compared in constant time); without a configured token they are off. Their errors are
+JSON ``{"error": "..."}`` with one line naming the field.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import hmac
 import json
 import socket
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -25,6 +27,8 @@ from .exclusions import (
     parse_input,
     revoke_exclusion,
 )
+from .failover import FailoverEvent
+from .notices import NewNotice, add_notice, notice_to_json, revoke_notice
 from .timefmt import format_instant
 
 if TYPE_CHECKING:
@@ -52,6 +56,9 @@ class HttpSurface:
         app.router.add_get("/api/exclusions", self._list_exclusions)
         app.router.add_post("/api/exclusions", self._add_exclusion)
         app.router.add_post(r"/api/exclusions/{id:\d+}/revoke", self._revoke_exclusion)
+        app.router.add_get("/api/notices", self._list_notices)
+        app.router.add_post("/api/notices", self._add_notice)
+        app.router.add_post(r"/api/notices/{id:\d+}/revoke", self._revoke_notice)
         self._app = app
 
     async def start(self, host: str, port: int) -> None:
@@ -153,6 +160,7 @@ class HttpSurface:
                 "isolated": daemon.tracker.isolated,
                 "services": services,
                 "canaries": canaries,
+                "failover_events": [_failover(e) for e in daemon.failover.open_events],
             }
         )
 
@@ -170,11 +178,11 @@ class HttpSurface:
             "vantages_down": down,
         }
 
-    def _refusal(self, request: web.Request) -> web.Response | None:
+    def _refusal(self, request: web.Request, api: str = "exclusions") -> web.Response | None:
         """None when the request carries the configured bearer token; else the refusal."""
         token = self._daemon.settings.http.api_token
         if token is None:
-            return _error(403, "the exclusions API is off: set http.api_token to use it")
+            return _error(403, f"the {api} API is off: set http.api_token to use it")
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         expected = token.get_secret_value().encode()
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
@@ -246,6 +254,75 @@ class HttpSurface:
         except StorageError as error:
             return _error(503, str(error))
         return web.json_response(exclusion_to_json(record))
+
+    async def _list_notices(self, request: web.Request) -> web.Response:
+        refused = self._refusal(request, "notices")
+        if refused is not None:
+            return refused
+        service = request.query.get("service")
+        try:
+            records = await self._daemon.store.notices(service=service)
+        except StorageError as error:
+            return _error(503, str(error))
+        return web.json_response([notice_to_json(r) for r in records])
+
+    async def _add_notice(self, request: web.Request) -> web.Response:
+        refused = self._refusal(request, "notices")
+        if refused is not None:
+            return refused
+        daemon = self._daemon
+        try:
+            body, by = await self._body(request)
+            entry: NewNotice = parse_input(NewNotice, body, "body")
+            record = await add_notice(
+                daemon.store, daemon.settings, entry, by=by, now=daemon.clock_now()
+            )
+        except InputError as error:
+            return _error(400, str(error))
+        except StorageError as error:
+            return _error(503, str(error))
+        return web.json_response(notice_to_json(record), status=201)
+
+    async def _revoke_notice(self, request: web.Request) -> web.Response:
+        refused = self._refusal(request, "notices")
+        if refused is not None:
+            return refused
+        daemon = self._daemon
+        ident = int(request.match_info["id"])
+        try:
+            body, by = await self._body(request)
+            revocation: Revocation = parse_input(Revocation, body, "body")
+            known = {r.id: r for r in await daemon.store.notices()}
+            if ident not in known:
+                return _error(404, f"no notice {ident}")
+            if known[ident].revoked_at is not None:
+                return _error(409, f"notice {ident} is already revoked")
+            record = await revoke_notice(
+                daemon.store, ident, revocation, by=by, now=daemon.clock_now()
+            )
+        except InputError as error:
+            return _error(400, str(error))
+        except StorageError as error:
+            return _error(503, str(error))
+        return web.json_response(notice_to_json(record))
+
+
+def _failover(event: FailoverEvent) -> dict[str, Any]:
+    """An open failover event as the live state shows it."""
+
+    def instant(value: datetime | None) -> str | None:
+        return None if value is None else format_instant(value)
+
+    return {
+        "service": event.service,
+        "node": event.node,
+        "since": format_instant(event.start),
+        "frontend_probes": event.frontend_probes,
+        "frontend_failures": event.frontend_failures,
+        "frontend_clean_at": instant(event.frontend_clean_at),
+        "dns_removed_at": instant(event.dns_removed_at),
+        "reasons": list(event.reasons),
+    }
 
 
 def _error(status: int, message: str) -> web.Response:
