@@ -15,6 +15,7 @@ from typing import Any, Final
 from sla import CLAUSES, Interval, day_to_json, format_money, round_half_up, total
 
 from ..exclusions import exclusion_to_json
+from ..notices import notice_to_json
 from ..timefmt import format_instant
 from .model import OutageEvidence, Report, ServiceReport
 
@@ -44,6 +45,10 @@ METHOD: Final = (
     "Creditable time is rounded up to whole minutes by the contract's rounding (C1).",
     "credit = min(fee, minutes x fee x credit_multiplier / minutes_in_day), exact, rounded once "
     "to the currency's minor units, half up (C1, C2).",
+    "Provider notices change no credit. A notice answers the latest outage that started before "
+    "it (allowing 15 minutes for the provider's clocks) if it came within 24 h of that outage's "
+    "end; an outage without one was never notified (C4: immediate notice of a whole-service "
+    "failure).",
 )
 
 #: One row per service and day, for billing systems.
@@ -110,7 +115,16 @@ def _outage(outage: OutageEvidence, units: int) -> dict[str, Any]:
             }
             for piece in outage.days
         ],
-        "notice": None,
+        "notice": None
+        if outage.notice is None or outage.time_to_notice is None
+        else {
+            "id": outage.notice.id,
+            "at": format_instant(outage.notice.at),
+            "ref": outage.notice.ref,
+            "added_by": outage.notice.added_by,
+            "added_at": format_instant(outage.notice.added_at),
+            "time_to_notice_seconds": _seconds(outage.time_to_notice),
+        },
     }
 
 
@@ -134,6 +148,7 @@ def service_to_json(service: ServiceReport) -> dict[str, Any]:
             "credited_minutes": service.credited_minutes,
             "days_capped": service.days_capped,
             "outages": len(service.outages),
+            "outages_not_notified": service.outages_not_notified,
             "unavailable_seconds": _seconds(service.unavailable),
             "measured_seconds": _seconds(service.measured),
             "gap_seconds": _seconds(total(service.gaps)),
@@ -152,6 +167,10 @@ def service_to_json(service: ServiceReport) -> dict[str, Any]:
                 "excluded_seconds": _seconds(view.excluded),
             }
             for view in service.exclusions
+        ],
+        "notices": [
+            {**notice_to_json(view.record), "outage_start": _instant(view.outage_start)}
+            for view in service.notices
         ],
         "gaps": {
             "policy": service.contract.gap_policy.value,

@@ -32,7 +32,7 @@ from sla import (
 
 from ..timefmt import format_instant
 from .data import METHOD, SCHEMA, availability_percent
-from .model import ExclusionView, OutageEvidence, Report, ServiceReport
+from .model import ExclusionView, NoticeView, OutageEvidence, Report, ServiceReport
 
 __all__ = ["render_html"]
 
@@ -70,6 +70,7 @@ margin-bottom:28px;box-shadow:0 1px 3px rgba(20,30,50,.06)}
 .card dd{margin:2px 0 0;font-size:19px;font-weight:600;font-variant-numeric:tabular-nums}
 .card.total{grid-column:span 2;background:#f4f6fc;border-color:#c9d2ea}
 .card.total dd{font-size:30px;color:var(--accent)}.card dd small{font-size:12.5px;font-weight:400}
+.card.warn dd{color:var(--cap)}
 table{border-collapse:collapse;width:100%;font-size:13px;font-variant-numeric:tabular-nums}
 th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{font-size:11.5px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);
@@ -80,7 +81,7 @@ table.narrow{width:auto;min-width:45%}
 time,td:first-child{white-space:nowrap}
 .badge{display:inline-block;padding:0 7px;border-radius:9px;font-size:11.5px;font-weight:600;
 border:1px solid;white-space:nowrap;line-height:18px}
-.b-cap,.b-refused,.b-ongoing{color:var(--cap);border-color:#e3a3a3;background:#fdf1f1}
+.b-cap,.b-refused,.b-ongoing,.b-unnotified{color:var(--cap);border-color:#e3a3a3;background:#fdf1f1}
 .b-applied{color:#1d5a2c;border-color:#9fd0ab;background:#eff9f1}
 .b-part{color:#6b4a00;border-color:#f0b849;background:#fff7e6}
 .b-revoked{color:#4b5261;border-color:#b9c0cc;background:#f1f3f6}
@@ -214,6 +215,11 @@ def _summary(s: ServiceReport) -> str:
         ("", "Credited minutes", f"{s.credited_minutes}"),
         ("", "Availability", "n/a" if percent is None else f"{percent} %"),
         ("", "Outages", f"{len(s.outages)}{down}"),
+        (
+            "warn" if s.outages_not_notified else "",
+            "Never notified (C4)",
+            f"{s.outages_not_notified}",
+        ),
         ("", "Days capped", f"{s.days_capped}"),
         ("", "Measured time", _duration(s.measured)),
         ("", "Gap time", _duration(total(s.gaps))),
@@ -222,7 +228,13 @@ def _summary(s: ServiceReport) -> str:
         f'<div class="card {cls}"><dt>{label}</dt><dd>{value}</dd></div>'
         for cls, label, value in cards
     )
-    return f'<dl class="cards">{items}</dl>'
+    unnotified = ""
+    if s.outages:
+        unnotified = (
+            f'<p class="note">Outages never notified: {s.outages_not_notified} of '
+            f"{len(s.outages)} (C4: immediate notice of a whole-service failure).</p>"
+        )
+    return f'<dl class="cards">{items}</dl>{unnotified}'
 
 
 def _nice_step(top: Decimal) -> Decimal:
@@ -477,7 +489,7 @@ def _outage(s: ServiceReport, o: OutageEvidence, number: int) -> str:
         f'<div class="utc">UTC {format_instant(o.span.start)} to {format_instant(o.span.end)}'
         f'</div><dl class="kv"><dt>Vantages that agreed</dt><dd>{_e(", ".join(o.vantages))} '
         f"(quorum <code>{_e(s.service.quorum)}</code>)</dd>"
-        "<dt>Provider notice</dt><dd>no notice recorded</dd></dl>"
+        f"<dt>Provider notice</dt><dd>{_notice(o, zone)}</dd></dl>"
         "<h5>Each vantage's own interval (times on the first day unless dated)</h5>"
         + _table(
             "Vantage|Went down between: last success &ndash; first failure"
@@ -493,6 +505,56 @@ def _outage(s: ServiceReport, o: OutageEvidence, number: int) -> str:
             numeric_from=1,
         )
         + f"{notes}</div></div></article>"
+    )
+
+
+def _notice(o: OutageEvidence, zone: tzinfo) -> str:
+    notice, delay = o.notice, o.time_to_notice
+    if notice is None or delay is None:
+        return (
+            '<span class="badge b-unnotified">not notified</span> C4 promises immediate notice '
+            "of a whole-service failure; none was recorded"
+        )
+    when = (
+        f"{_duration(delay)} after its start"
+        if delay >= timedelta(0)
+        else f"{_duration(-delay)} before its start"
+    )
+    return (
+        f"{_time(notice.at, zone)} (<strong>{when}</strong>): {_e(notice.ref)} "
+        f"<small>(#{notice.id}, recorded by {_e(notice.added_by)})</small>"
+    )
+
+
+def _notices(s: ServiceReport) -> str:
+    zone = s.contract.timezone
+
+    def status(v: NoticeView) -> str:
+        r = v.record
+        if r.revoked_at is None:
+            return "valid"
+        who, why = _e(r.revoked_by or "unknown"), _e(r.revoke_note or "no reason given")
+        return (
+            f'<span class="badge b-revoked">revoked</span> by {who} at '
+            f"{_time(r.revoked_at, zone)}: {why}"
+        )
+
+    rows = [
+        [
+            _time(v.record.at, zone),
+            _e(v.record.ref),
+            f"{_e(v.record.added_by)} at {_time(v.record.added_at, zone)}",
+            "none" if v.outage_start is None else _time(v.outage_start, zone),
+            status(v),
+        ]
+        for v in s.notices
+    ]
+    if not rows:
+        return "<p>No notice from the provider was recorded.</p>"
+    return _table("Given|Reference|Added|Answers the outage of|Status", rows, cls="notices") + (
+        '<p class="note">A notice answers the latest outage that started before it (allowing '
+        "15 minutes for the provider's clocks), if it came within 24 h of that outage's end. "
+        "Notices change no credit.</p>"
     )
 
 
@@ -619,6 +681,8 @@ def _service(s: ServiceReport, report: Report, index: int) -> str:
         + (outages or "<p>No outage this month.</p>")
         + "<h3>Exclusions</h3>"
         + (f'<div class="ex-grid">{exclusions}</div>' if exclusions else "<p>None entered.</p>")
+        + "<h3>Provider notices (C4)</h3>"
+        + _notices(s)
         + _periods(s)
         + _method(s)
         + "</section>"

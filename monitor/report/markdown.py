@@ -13,7 +13,7 @@ from sla import CLAUSES, format_money
 
 from ..timefmt import format_instant
 from .data import METHOD, availability_percent
-from .model import Report, ServiceReport
+from .model import OutageEvidence, Report, ServiceReport
 
 __all__ = ["render_markdown"]
 
@@ -50,6 +50,8 @@ def _summary(service: ServiceReport) -> list[str]:
         f"| Downtime minutes credited | {service.credited_minutes} |",
         f"| Availability (measured time) | {availability + ' %' if availability else 'n/a'} |",
         f"| Outages | {len(service.outages)} |",
+        f"| Outages never notified | {service.outages_not_notified}"
+        " (C4: immediate notice of a whole-service failure) |",
         f"| Days capped at the day's fee | {service.days_capped} |",
         f"| Time measured | {_duration(service.measured)} |",
         f"| Time not measured (gaps) | {_duration(service.window.duration - service.measured)} |",
@@ -92,7 +94,7 @@ def _outages(service: ServiceReport) -> list[str]:
             f"- Duration: {_duration(span.duration)}; UTC {format_instant(span.start)} to"
             f" {format_instant(span.end)}",
             f"- Vantages that saw it: {', '.join(_text(v) for v in outage.vantages)}",
-            "- Provider notice: no notice recorded",
+            f"- Provider notice: {_notice(outage, zone)}",
         ]
         for sight in outage.sightings:
             lines.append(
@@ -115,6 +117,45 @@ def _outages(service: ServiceReport) -> list[str]:
                 f" {piece.excluded.total_seconds():g} s excluded{earned}"
             )
         lines.append("")
+    return lines
+
+
+def _notice(outage: OutageEvidence, zone: tzinfo) -> str:
+    notice, delay = outage.notice, outage.time_to_notice
+    if notice is None or delay is None:
+        return "**not notified** (C4: immediate notice of a whole-service failure)"
+    when = (
+        f"{_duration(delay)} after its start"
+        if delay >= timedelta(0)
+        else f"{_duration(-delay)} before its start"
+    )
+    return (
+        f"{_local(notice.at, zone)}, {when}: {_text(notice.ref)}"
+        f" (#{notice.id}, recorded by {_text(notice.added_by)})"
+    )
+
+
+def _notices(service: ServiceReport) -> list[str]:
+    zone = service.contract.timezone
+    if not service.notices:
+        return ["No notice from the provider was recorded for this month."]
+    lines = [
+        "| # | given | reference | added | answers the outage of | status |",
+        "|---|---|---|---|---|---|",
+    ]
+    for view in service.notices:
+        r = view.record
+        answers = "none" if view.outage_start is None else _local(view.outage_start, zone)
+        status = "valid"
+        if r.revoked_at is not None:
+            status = (
+                f"revoked by {_text(r.revoked_by)} at {_local(r.revoked_at, zone)}:"
+                f" {_text(r.revoke_note)}"
+            )
+        lines.append(
+            f"| {r.id} | {_local(r.at, zone)} | {_text(r.ref)}"
+            f" | {_text(r.added_by)}, {_local(r.added_at, zone)} | {answers} | {status} |"
+        )
     return lines
 
 
@@ -201,6 +242,7 @@ def _service(service: ServiceReport, label: str) -> list[str]:
         ("Days", _days(service)),
         ("Outages and their evidence", _outages(service)),
         ("Exclusions", _exclusions(service)),
+        ("Provider notices (C4)", _notices(service)),
         ("Gaps, degraded periods, failover", _gaps_and_degraded(service)),
         ("How the numbers were computed", _method(service)),
     )

@@ -5,13 +5,14 @@ Per service, the month is its contract's local calendar month. The credits are
 case ``slawatch export`` prints, so ``slawatch credits`` on it gives the same figures. Around the
 credits, the evidence: each outage with the vantages that saw it, their intervals and uncertainty
 bounds, the checks that failed and how; exclusions with their audit trail and whether the contract
-accepted them; gaps; degraded periods. A month not over yet is *provisional*; a month without
-any measurement says so.
+accepted them; the provider's notices, matched to the outages they answer (C4); gaps; degraded
+periods. A month not over yet is *provisional*; a month without any measurement says so.
 """
 
 from __future__ import annotations
 
 import calendar
+import dataclasses
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,16 +36,20 @@ from sla import (
     round_half_up,
     subtract,
     total,
+    union,
 )
 
 from ..case import ContractTerms
 from ..config import ServiceConfig, Settings
 from ..measured import measure, to_exclusion
-from ..store.base import ExclusionRecord, IntervalKind, IntervalRecord, Store
+from ..notices import NOTICE_EARLY, NOTICE_WITHIN, assign_notices, match_notices
+from ..quorum import service_verdict
+from ..store.base import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord, Store
 
 __all__ = [
     "DayPiece",
     "ExclusionView",
+    "NoticeView",
     "OutageEvidence",
     "Report",
     "ServiceReport",
@@ -53,6 +58,9 @@ __all__ = [
 ]
 
 _MINUTE = timedelta(minutes=1)
+#: How far around the month outages are looked for when matching notices: a notice near the
+#: month's edges may answer an outage just outside it.
+_AROUND = timedelta(days=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +99,20 @@ class OutageEvidence:
     #: Frontend check name -> outcome -> failed probes, over the vantages that saw it.
     checks: dict[str, dict[str, int]]
     days: tuple[DayPiece, ...]
+    #: The provider's first notice of it (C4), or None: never notified.
+    notice: NoticeRecord | None = None
+    #: From the outage's start to the notice; negative when the provider was ahead of the
+    #: vantages. For an outage that began before the month, from when it began.
+    time_to_notice: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeView:
+    """A provider notice of the month (or one answering an outage of the month), and the start of
+    the outage it answers, if any (:func:`monitor.notices.assign_notices`)."""
+
+    record: NoticeRecord
+    outage_start: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +144,7 @@ class ServiceReport:
     credits: CreditResult
     outages: tuple[OutageEvidence, ...]
     exclusions: tuple[ExclusionView, ...]
+    notices: tuple[NoticeView, ...]
     gaps: IntervalSet
     degraded: tuple[IntervalRecord, ...]
     #: Each vantage's measured time on the service this month.
@@ -147,6 +170,11 @@ class ServiceReport:
     def credited_minutes(self) -> int:
         """Minutes credited over the month."""
         return sum(day.credited_minutes for day in self.credits.days)
+
+    @property
+    def outages_not_notified(self) -> int:
+        """Outages the provider never notified (C4)."""
+        return sum(1 for outage in self.outages if outage.notice is None)
 
     @property
     def days_capped(self) -> int:
@@ -239,6 +267,7 @@ async def _service(
         )
         for span in case.outages
     )
+    outages, notices = await _with_notices(store, service, outages, month_span, now)
     views = {v.vantage: total(intersect(v.measured, (verdict.window,))) for v in verdict.views}
     return ServiceReport(
         service=service,
@@ -254,6 +283,7 @@ async def _service(
         exclusions=tuple(
             _exclusion_view(r, contract, case.outages, case.gaps) for r in measured.exclusions
         ),
+        notices=notices,
         gaps=case.gaps,
         degraded=tuple(
             r
@@ -324,6 +354,60 @@ def _evidence(
         checks={name: dict(counts) for name, counts in sorted(checks.items())},
         days=tuple(pieces),
     )
+
+
+async def _with_notices(
+    store: Store,
+    service: ServiceConfig,
+    outages: tuple[OutageEvidence, ...],
+    month: Interval,
+    now: datetime,
+) -> tuple[tuple[OutageEvidence, ...], tuple[NoticeView, ...]]:
+    """The outages with the notice that answers each, and the notices to list.
+
+    Matching sees the outages of the days around the month too, by the same quorum: a notice just
+    after the month does not answer its last outage when a later one had started, and an outage
+    across the month's edge is matched whole, from its real start. Listed are the notices given in
+    the month and those that answer one of its outages.
+    """
+    around = [
+        window
+        for window in (
+            Interval(month.start - _AROUND, max(month.start - _AROUND, min(month.start, now))),
+            Interval(month.end, max(month.end, min(month.end + _AROUND, now))),
+        )
+        if not window.empty
+    ]
+    outside = [(await service_verdict(store, service, w, now)).outage for w in around]
+    whole = union(*outside, (o.span for o in outages))
+    start = min([month.start, *(o.start for o in whole)]) - NOTICE_EARLY
+    end = max([month.end, *(o.end for o in whole)]) + NOTICE_WITHIN
+    records = await store.notices(service=service.name, start=start, end=end)
+    answers = assign_notices(whole, records)
+    first = match_notices(whole, records)
+    # Each outage of the month is one piece of an outage of ``whole``.
+    owner = {
+        index: next(k for k, w in enumerate(whole) if w.start <= o.span.start < w.end)
+        for index, o in enumerate(outages)
+        if not o.span.empty
+    }
+    matched = []
+    for index, outage in enumerate(outages):
+        notice = first[owner[index]] if index in owner else None
+        matched.append(
+            dataclasses.replace(
+                outage,
+                notice=notice,
+                time_to_notice=None if notice is None else notice.at - whole[owner[index]].start,
+            )
+        )
+    ours = set(owner.values())
+    views = tuple(
+        NoticeView(record, None if answer is None else whole[answer].start)
+        for record, answer in zip(records, answers, strict=True)
+        if month.start <= record.at < month.end or answer in ours
+    )
+    return tuple(matched), views
 
 
 def _exclusion_view(

@@ -1,4 +1,5 @@
-"""The store interface: raw probe results and the intervals derived from them.
+"""The store interface: raw probe results, the intervals derived from them, and what people add
+beside them (exclusions, provider notices).
 
 Two implementations share it (SQLite, the default; PostgreSQL) and one test suite. Instants are
 UTC-aware datetimes, intervals half-open ``[start, end)``; an interval whose ``end`` is None is
@@ -21,6 +22,7 @@ __all__ = [
     "ExclusionRecord",
     "IntervalKind",
     "IntervalRecord",
+    "NoticeRecord",
     "Store",
 ]
 
@@ -102,6 +104,27 @@ class ExclusionRecord:
     added_by: str
     added_at: datetime
     announced_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+    revoke_note: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    """When the provider told the customer of an outage, and where that is written (C4).
+
+    ``at`` is when the notice was given (the provider's mail, status page or call); ``ref``
+    points to it (a ticket, a URL, a quote). Kept for good, like exclusions: a notice entered by
+    mistake is revoked (``revoked_at``/``revoked_by``/``revoke_note``), never deleted, and a
+    revoked notice answers no outage.
+    """
+
+    service: str
+    at: datetime
+    ref: str
+    added_by: str
+    added_at: datetime
     revoked_at: datetime | None = None
     revoked_by: str | None = None
     revoke_note: str | None = None
@@ -220,6 +243,29 @@ class Store(Protocol):
     ) -> list[ExclusionRecord]:
         """Exclusions (revoked ones included) of ``service`` overlapping ``[start, end)``, by
         start then id; without bounds, all of them."""
+        ...
+
+    async def add_notice(self, record: NoticeRecord) -> int:
+        """Store a new provider notice (its ``id`` and revocation fields are ignored); return its
+        id."""
+        ...
+
+    async def revoke_notice(
+        self, notice_id: int, *, by: str, at: datetime, note: str
+    ) -> NoticeRecord:
+        """Mark a notice revoked and return it; an unknown or already revoked one is a
+        :class:`StorageError`."""
+        ...
+
+    async def notices(
+        self,
+        *,
+        service: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[NoticeRecord]:
+        """Notices (revoked ones included) of ``service`` given at ``start <= at < end``, by
+        ``at`` then id; without bounds, all of them."""
         ...
 
     async def prune(self, before: datetime) -> int:

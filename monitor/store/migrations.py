@@ -136,8 +136,25 @@ CREATE TABLE exclusions (
 CREATE INDEX exclusions_by_service ON exclusions (service, start_at);
 """
 
+# Provider notices (C4) are annotations too, kept for good: revoking one marks it. Reads are by
+# service and time.
+_SQLITE_4 = """
+CREATE TABLE notices (
+    id          INTEGER PRIMARY KEY,
+    service     TEXT NOT NULL,
+    notified_at INTEGER NOT NULL,
+    ref         TEXT NOT NULL,
+    added_by    TEXT NOT NULL,
+    added_at    INTEGER NOT NULL,
+    revoked_at  INTEGER,
+    revoked_by  TEXT,
+    revoke_note TEXT
+);
+CREATE INDEX notices_by_service ON notices (service, notified_at);
+"""
+
 #: SQLite's scripts; version ``n`` is ``SQLITE[n - 1]``.
-SQLITE: Final[tuple[str, ...]] = (_SQLITE_1, _SQLITE_2, _SQLITE_3)
+SQLITE: Final[tuple[str, ...]] = (_SQLITE_1, _SQLITE_2, _SQLITE_3, _SQLITE_4)
 
 #: Created (under the migration lock) before any migration runs, so that it can record the first.
 POSTGRES_MIGRATIONS_TABLE: Final = """
@@ -223,5 +240,22 @@ CREATE TABLE exclusions (
 CREATE INDEX exclusions_by_service ON exclusions (service, start_at);
 """
 
+# Provider notices (C4) are annotations too, kept for good: revoking one marks it. Reads are by
+# service and time.
+_POSTGRES_3 = """
+CREATE TABLE notices (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    service     text NOT NULL,
+    notified_at timestamptz NOT NULL,
+    ref         text NOT NULL,
+    added_by    text NOT NULL,
+    added_at    timestamptz NOT NULL,
+    revoked_at  timestamptz,
+    revoked_by  text,
+    revoke_note text
+);
+CREATE INDEX notices_by_service ON notices (service, notified_at);
+"""
+
 #: PostgreSQL's scripts; version ``n`` is ``POSTGRES[n - 1]``.
-POSTGRES: Final[tuple[str, ...]] = (_POSTGRES_1, _POSTGRES_2)
+POSTGRES: Final[tuple[str, ...]] = (_POSTGRES_1, _POSTGRES_2, _POSTGRES_3)

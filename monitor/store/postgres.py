@@ -45,7 +45,7 @@ import asyncpg
 
 from ..errors import StorageError
 from ..results import Outcome, ProbeResult
-from .base import DERIVED_KINDS, ExclusionRecord, IntervalKind, IntervalRecord
+from .base import DERIVED_KINDS, ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from .migrations import POSTGRES, POSTGRES_MIGRATIONS_TABLE
 
 __all__ = [
@@ -187,6 +187,24 @@ FROM exclusions
 WHERE ($1::text IS NULL OR service = $1)
   AND ($2::timestamptz IS NULL OR end_at > $2) AND ($3::timestamptz IS NULL OR start_at < $3)
 ORDER BY start_at, id
+"""
+_INSERT_NOTICE: Final = """
+INSERT INTO notices (service, notified_at, ref, added_by, added_at)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING id
+"""
+_REVOKE_NOTICE: Final = """
+UPDATE notices SET revoked_at = $1, revoked_by = $2, revoke_note = $3
+WHERE id = $4 AND revoked_at IS NULL
+RETURNING id, service, notified_at, ref, added_by, added_at, revoked_at, revoked_by, revoke_note
+"""
+_NOTICES: Final = """
+SELECT id, service, notified_at, ref, added_by, added_at, revoked_at, revoked_by, revoke_note
+FROM notices
+WHERE ($1::text IS NULL OR service = $1)
+  AND ($2::timestamptz IS NULL OR notified_at >= $2)
+  AND ($3::timestamptz IS NULL OR notified_at < $3)
+ORDER BY notified_at, id
 """
 _INTERVALS: Final = """
 SELECT id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail
@@ -560,6 +578,53 @@ class PostgresStore:
 
         return await self._run("exclusions", select)
 
+    async def add_notice(self, record: NoticeRecord) -> int:
+        """Store a new provider notice; return its id."""
+
+        async def insert(conn: asyncpg.Connection) -> int:
+            row = (
+                record.service,
+                _instant(record.at),
+                record.ref,
+                record.added_by,
+                _instant(record.added_at),
+            )
+            return int(await conn.fetchval(_INSERT_NOTICE, *row))
+
+        return await self._run("add_notice", insert)
+
+    async def revoke_notice(
+        self, notice_id: int, *, by: str, at: datetime, note: str
+    ) -> NoticeRecord:
+        """Mark a notice revoked; unknown or already revoked is an error."""
+
+        async def update(conn: asyncpg.Connection) -> NoticeRecord:
+            row = await conn.fetchrow(_REVOKE_NOTICE, _instant(at), by, note, notice_id)
+            if row is None:
+                raise _InvalidValueError(f"no notice {notice_id} that is not revoked")
+            return _notice(row)
+
+        return await self._run("revoke_notice", update)
+
+    async def notices(
+        self,
+        *,
+        service: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[NoticeRecord]:
+        """Notices given at ``start <= at < end``, revoked ones included, by ``at`` then id."""
+
+        async def select(conn: asyncpg.Connection) -> list[NoticeRecord]:
+            params = (
+                service,
+                None if start is None else _instant(start),
+                None if end is None else _instant(end),
+            )
+            return [_notice(row) for row in await conn.fetch(_NOTICES, *params)]
+
+        return await self._run("notices", select)
+
     async def prune(self, before: datetime) -> int:
         """Drop the daily partitions that end at or before ``before``; return the rows they held.
 
@@ -920,6 +985,20 @@ def _exclusion(row: asyncpg.Record) -> ExclusionRecord:
         added_by=row["added_by"],
         added_at=row["added_at"],
         announced_at=row["announced_at"],
+        revoked_at=row["revoked_at"],
+        revoked_by=row["revoked_by"],
+        revoke_note=row["revoke_note"],
+        id=row["id"],
+    )
+
+
+def _notice(row: asyncpg.Record) -> NoticeRecord:
+    return NoticeRecord(
+        service=row["service"],
+        at=row["notified_at"],
+        ref=row["ref"],
+        added_by=row["added_by"],
+        added_at=row["added_at"],
         revoked_at=row["revoked_at"],
         revoked_by=row["revoked_by"],
         revoke_note=row["revoke_note"],

@@ -32,7 +32,7 @@ from typing import Any, Final, TypeVar
 
 from ..errors import StorageError
 from ..results import Outcome, ProbeResult
-from .base import DERIVED_KINDS, ExclusionRecord, IntervalKind, IntervalRecord
+from .base import DERIVED_KINDS, ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from .migrations import SQLITE, SQLITE_MIGRATIONS_TABLE
 
 __all__ = ["BUSY_TIMEOUT_MS", "PRUNE_CHUNK", "SQLiteStore"]
@@ -142,6 +142,26 @@ FROM exclusions
 WHERE (:service IS NULL OR service = :service)
   AND (:start IS NULL OR end_at > :start) AND (:end IS NULL OR start_at < :end)
 ORDER BY start_at, id
+"""
+_INSERT_NOTICE: Final = """
+INSERT INTO notices (service, notified_at, ref, added_by, added_at)
+VALUES (?, ?, ?, ?, ?)
+RETURNING id
+"""
+_REVOKE_NOTICE: Final = """
+UPDATE notices SET revoked_at = ?, revoked_by = ?, revoke_note = ?
+WHERE id = ? AND revoked_at IS NULL
+"""
+_NOTICE_BY_ID: Final = """
+SELECT id, service, notified_at, ref, added_by, added_at, revoked_at, revoked_by, revoke_note
+FROM notices WHERE id = ?
+"""
+_NOTICES: Final = """
+SELECT id, service, notified_at, ref, added_by, added_at, revoked_at, revoked_by, revoke_note
+FROM notices
+WHERE (:service IS NULL OR service = :service)
+  AND (:start IS NULL OR notified_at >= :start) AND (:end IS NULL OR notified_at < :end)
+ORDER BY notified_at, id
 """
 _OPEN_INTERVALS: Final = """
 SELECT id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail
@@ -415,6 +435,56 @@ class SQLiteStore:
             return [_exclusion(row) for row in conn.execute(_EXCLUSIONS, params)]
 
         return await self._run("exclusions", select)
+
+    async def add_notice(self, record: NoticeRecord) -> int:
+        """Store a new provider notice; return its id."""
+
+        def insert(conn: sqlite3.Connection) -> int:
+            row = (
+                record.service,
+                _us(record.at),
+                record.ref,
+                record.added_by,
+                _us(record.added_at),
+            )
+            ((ident,),) = conn.execute(_INSERT_NOTICE, row).fetchall()
+            return int(ident)
+
+        return await self._run("add_notice", insert)
+
+    async def revoke_notice(
+        self, notice_id: int, *, by: str, at: datetime, note: str
+    ) -> NoticeRecord:
+        """Mark a notice revoked; unknown or already revoked is an error."""
+
+        def update(conn: sqlite3.Connection) -> NoticeRecord:
+            with _transaction(conn):
+                changed = conn.execute(_REVOKE_NOTICE, (_us(at), by, note, notice_id))
+                if changed.rowcount == 0:
+                    raise _InvalidValueError(f"no notice {notice_id} that is not revoked")
+                row = conn.execute(_NOTICE_BY_ID, (notice_id,)).fetchone()
+            return _notice(row)
+
+        return await self._run("revoke_notice", update)
+
+    async def notices(
+        self,
+        *,
+        service: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[NoticeRecord]:
+        """Notices given at ``start <= at < end``, revoked ones included, by ``at`` then id."""
+
+        def select(conn: sqlite3.Connection) -> list[NoticeRecord]:
+            params = {
+                "service": service,
+                "start": None if start is None else _us(start),
+                "end": None if end is None else _us(end),
+            }
+            return [_notice(row) for row in conn.execute(_NOTICES, params)]
+
+        return await self._run("notices", select)
 
     async def prune(self, before: datetime) -> int:
         """Delete results with ``started_at < before`` in chunks; return how many. Intervals stay.
@@ -695,6 +765,21 @@ def _exclusion(row: tuple[Any, ...]) -> ExclusionRecord:
         added_by=by,
         added_at=_instant(added),
         announced_at=_optional_instant(announced),
+        revoked_at=_optional_instant(revoked),
+        revoked_by=revoked_by,
+        revoke_note=why,
+        id=ident,
+    )
+
+
+def _notice(row: tuple[Any, ...]) -> NoticeRecord:
+    ident, service, at, ref, by, added, revoked, revoked_by, why = row
+    return NoticeRecord(
+        service=service,
+        at=_instant(at),
+        ref=ref,
+        added_by=by,
+        added_at=_instant(added),
         revoked_at=_optional_instant(revoked),
         revoked_by=revoked_by,
         revoke_note=why,

@@ -2,8 +2,9 @@
 
 Everything is stored as the daemons would have stored it (running intervals, per-vantage
 outages with bounds, checks down with their outcomes, a restart gap, a degraded period), plus
-exclusions entered by people. The figures it must produce are worked out here by hand, from
-CONTRACT.md's rules, so the tests compare the report against arithmetic, not against itself.
+exclusions and the provider's notices entered by people. The figures it must produce are worked
+out here by hand, from CONTRACT.md's rules, so the tests compare the report against arithmetic,
+not against itself. Notices change no credit: they only say which outages were notified (C4).
 
 Contract: Asia/Shanghai, 144.00 CNY a day, per_outage rounding, credit_multiplier 1.5 (so a
 whole day down is capped), maintenance needs 24 h notice and counts for 240 minutes at most.
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.config import Settings, parse_settings
-from monitor.store.base import ExclusionRecord, IntervalKind, IntervalRecord, Store
+from monitor.store.base import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord, Store
 
 __all__ = ["CONFIG", "EXPECTED", "NOW", "fill", "local", "settings"]
 
@@ -70,6 +71,18 @@ EXPECTED: dict[str, Any] = {
     },
     "total": Decimal("161.70"),
     "outages": 7,
+    #: Per outage (by its UTC start): the first notice answering it and the seconds from the
+    #: outage's start to it, or None: never notified.
+    "notices": {
+        "2026-10-05T02:00:05Z": ("status page incident 101", 720.0),
+        "2026-10-09T15:50:00Z": ("mail: network trouble from 23:40", -600.0),
+        "2026-10-12T02:15:00Z": None,
+        "2026-10-19T16:00:00Z": ("apology mail for the 20th", 120_600.0),
+        "2026-10-24T18:10:00Z": None,
+        "2026-10-26T18:00:00Z": None,
+        "2026-10-27T19:00:00Z": None,
+    },
+    "not_notified": 4,
 }
 
 
@@ -207,4 +220,30 @@ async def fill(store: Store, service: str = "shop") -> None:
     withdrawn = await exclusion(local(5, 9), local(5, 11), "force_majeure", "typhoon?")
     await store.revoke_exclusion(
         withdrawn, by="finance@example.com", at=local(6, 9), note="no typhoon that day"
+    )
+
+    async def notice(at: datetime, ref: str) -> int:
+        return await store.add_notice(
+            NoticeRecord(
+                service=service,
+                at=at,
+                ref=ref,
+                added_by="ops@example.com",
+                added_at=at + timedelta(hours=1),
+            )
+        )
+
+    # 5th: 12 min after the quorum's start (10:00:05), then a follow-up: the first one counts.
+    await notice(local(5, 10, 12, 5), "status page incident 101")
+    await notice(local(5, 10, 30), "incident 101 resolved")
+    # 9th: 10 min before the measured start, within the 15 min allowed: -600 s.
+    await notice(local(9, 23, 40), "mail: network trouble from 23:40")
+    # 12th: the outage ended at 10:30; a notice 24 h 30 min later answers nothing.
+    await notice(local(13, 11), "mail about yesterday's outage")
+    # 20th: 33 h 30 min after the start, but within 24 h of the end (21st 00:00): late, matched.
+    await notice(local(21, 9, 30), "apology mail for the 20th")
+    # 27th: entered, then revoked: it answers nothing, so the 27th was never notified.
+    wrong = await notice(local(27, 2, 3), "entered for the wrong service")
+    await store.revoke_notice(
+        wrong, by="finance@example.com", at=local(28, 9), note="that was the CDN"
     )

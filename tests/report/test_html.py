@@ -14,7 +14,7 @@ import pytest
 from monitor.config import Settings, parse_settings
 from monitor.report import Report, build_report
 from monitor.report.html import render_html
-from monitor.store.base import ExclusionRecord, IntervalKind, IntervalRecord
+from monitor.store.base import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from monitor.store.sqlite import SQLiteStore
 
 from .browser import find_chromium, launch
@@ -93,6 +93,10 @@ def test_the_total_and_the_summary_are_shown(page: str) -> None:
     assert cards["Availability"] == "96.3096 %"
     assert cards["Outages"].startswith(f"{EXPECTED['outages']} ")
     assert cards["Days capped"] == "1"
+    assert cards["Never notified (C4)"] == str(EXPECTED["not_notified"])
+    assert (
+        "Outages never notified: 4 of 7 (C4: immediate notice of a whole-service failure)." in page
+    )
     assert cards["Gap time"] == "0 s"
 
 
@@ -133,7 +137,19 @@ def test_every_outage_is_shown_with_its_evidence(page: str) -> None:
         "2026-10-27 02:00:00",
         "2026-10-28 03:00:00",
     ]
-    assert page.count("no notice recorded") == EXPECTED["outages"]
+    notices = re.findall(r"<dt>Provider notice</dt><dd>(.*?)</dd>", page)
+    assert len(notices) == EXPECTED["outages"]
+    unnotified = '<span class="badge b-unnotified">not notified</span> C4 promises'
+    assert [n.startswith(unnotified) for n in notices] == [
+        expected is None for expected in EXPECTED["notices"].values()
+    ]
+    assert notices[0] == (
+        '<time datetime="2026-10-05T02:12:05Z" title="2026-10-05T02:12:05Z">2026-10-05 10:12:05'
+        "</time> (<strong>12 min after its start</strong>): status page incident 101 "
+        "<small>(#1, recorded by ops@example.com)</small>"
+    )
+    assert "(<strong>10 min before its start</strong>)" in notices[1]
+    assert "(<strong>33 h 30 min after its start</strong>)" in notices[3]
     assert "UTC 2026-10-05T02:00:05Z to 2026-10-05T02:07:30Z" in page
     # sh-1 saw the first outage from 10:00:00, its last success 10 s before.
     assert '<td>sh-1</td><td><time datetime="2026-10-05T01:59:50Z"' in page
@@ -155,6 +171,21 @@ def test_exclusions_show_their_decision_and_audit_trail(page: str) -> None:
     assert sorted(statuses) == ["applied", "applied in part", "refused", "revoked"]
     assert "maintenance: only its first 4 h excluded (C6)" in page
     assert "by ops@example.com at" in page
+
+
+def test_every_notice_of_the_month_is_listed(page: str) -> None:
+    """Each notice with its reference, who added it, the outage it answers, and revocations."""
+    head, *rows = table_rows(page, "notices")
+    assert head == ["Given", "Reference", "Added", "Answers the outage of", "Status"]
+    assert [(row[0], row[3], row[4].split(" by ")[0]) for row in rows] == [
+        ("2026-10-05 10:12:05", "2026-10-05 10:00:05", "valid"),
+        ("2026-10-05 10:30:00", "2026-10-05 10:00:05", "valid"),
+        ("2026-10-09 23:40:00", "2026-10-09 23:50:00", "valid"),
+        ("2026-10-13 11:00:00", "none", "valid"),
+        ("2026-10-21 09:30:00", "2026-10-20 00:00:00", "valid"),
+        ("2026-10-27 02:03:00", "none", "revoked"),
+    ]
+    assert rows[-1][4] == "revoked by finance@example.com at 2026-10-28 09:00:00: that was the CDN"
 
 
 def test_the_rest_of_the_month_and_the_method_are_explained(page: str) -> None:
@@ -203,6 +234,10 @@ async def test_text_from_data_is_escaped(tmp_path: Path) -> None:
             added_at=local(3, 9),
         )
     )
+    # A notice answering the first outage, so that it shows there and in the list.
+    await store.add_notice(
+        NoticeRecord(EVIL_NAME, local(5, 10, 1), EVIL_NOTE, "<i>Mallory</i>", local(5, 11))
+    )
     await store.close()
     page = render_html(await report_for(db, config))
     assert "<script" not in page
@@ -211,6 +246,9 @@ async def test_text_from_data_is_escaped(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert "ticket &quot;A&amp;B&quot; said &lt;b&gt;bold&lt;/b&gt; &#x27;quoted&#x27;" in page
     assert "by &quot;Bob&quot; &lt;bob@example.com&gt; at" in page
+    assert "<i>" not in page
+    assert "recorded by &lt;i&gt;Mallory&lt;/i&gt;" in page
+    assert page.count("ticket &quot;A&amp;B&quot; said &lt;b&gt;bold&lt;/b&gt;") == 3
     assert "161.70" in page
 
 
@@ -304,4 +342,5 @@ async def test_chromium_shows_and_prints_the_page(db: Path, tmp_path: Path) -> N
     assert len(load.screenshot) > 10_000
     assert load.pdf.startswith(b"%PDF")
     assert "161.70" in load.text
-    assert "no notice recorded" in load.text
+    assert "not notified" in load.text
+    assert "status page incident 101" in load.text

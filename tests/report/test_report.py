@@ -19,7 +19,7 @@ import pytest
 from monitor.report import Report, build_report
 from monitor.report.data import CSV_COLUMNS, SCHEMA, render_csv, report_to_json
 from monitor.report.markdown import render_markdown
-from monitor.store.base import ExclusionRecord
+from monitor.store.base import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from monitor.store.sqlite import SQLiteStore
 
 from .scenario import CONFIG, EXPECTED, NOW, fill, local, settings
@@ -59,8 +59,23 @@ def test_the_json_has_the_documented_shape(october: dict[str, Any]) -> None:
     (shop,) = october["services"]
     assert list(shop) == [
         "service", "contract_name", "contract", "quorum", "period", "month", "measured_until",
-        "provisional", "has_data", "summary", "days", "outages", "exclusions", "gaps",
-        "degraded", "vantages", "failover_events", "method",
+        "provisional", "has_data", "summary", "days", "outages", "exclusions", "notices",
+        "gaps", "degraded", "vantages", "failover_events", "method",
+    ]  # fmt: skip
+    assert list(shop["summary"]) == [
+        "currency", "total_credit", "credited_minutes", "days_capped", "outages",
+        "outages_not_notified", "unavailable_seconds", "measured_seconds", "gap_seconds",
+        "availability_percent",
+    ]  # fmt: skip
+    assert list(shop["outages"][0]) == [
+        "start", "end", "duration_seconds", "ongoing", "vantages", "sightings", "checks", "days",
+        "notice",
+    ]  # fmt: skip
+    assert list(shop["outages"][0]["notice"]) == [
+        "id", "at", "ref", "added_by", "added_at", "time_to_notice_seconds",
+    ]  # fmt: skip
+    assert list(shop["notices"][0]) == [
+        "id", "service", "at", "ref", "added_by", "added_at", "revoked", "outage_start",
     ]  # fmt: skip
     assert list(shop["days"][0]) == [
         "date", "minutes_in_day", "fee", "unavailable_seconds", "excluded_seconds",
@@ -113,13 +128,114 @@ def test_each_outage_carries_its_evidence(october: dict[str, Any]) -> None:
             "credit": "1.20",
         }
     ]
-    assert first["notice"] is None
+    assert first["notice"] == {
+        "id": first["notice"]["id"],
+        "at": "2026-10-05T02:12:05Z",
+        "ref": "status page incident 101",
+        "added_by": "ops@example.com",
+        "added_at": "2026-10-05T03:12:05Z",
+        "time_to_notice_seconds": 720.0,
+    }
     across_midnight = outages[1]
     assert [d["date"] for d in across_midnight["days"]] == ["2026-10-09", "2026-10-10"]
     alone = outages[2]
     assert alone["vantages"] == ["sh-1"]
     assert alone["start"] == "2026-10-12T02:15:00Z"
     assert not any(o["start"].startswith("2026-10-15") for o in outages)  # bj-1 alone, outvoted
+
+
+def test_each_outage_has_its_first_notice_or_none(october: dict[str, Any]) -> None:
+    """Matched on time (12 min after), early (10 min before the measured start), and late (33.5 h
+    after the start, within 24 h of the end); a day too late, revoked, or none: not notified."""
+    shop = october["services"][0]
+    notices = {
+        o["start"]: None
+        if o["notice"] is None
+        else (o["notice"]["ref"], o["notice"]["time_to_notice_seconds"])
+        for o in shop["outages"]
+    }
+
+    assert notices == EXPECTED["notices"]
+    assert shop["summary"]["outages_not_notified"] == EXPECTED["not_notified"]
+
+
+def test_every_notice_of_the_month_is_listed_with_the_outage_it_answers(
+    october: dict[str, Any],
+) -> None:
+    """A follow-up answers the outage too; a day too late answers none; a revoked one answers none
+    and shows who revoked it and why."""
+    listed = [(n["at"], n["outage_start"]) for n in october["services"][0]["notices"]]
+
+    assert listed == [
+        ("2026-10-05T02:12:05Z", "2026-10-05T02:00:05Z"),
+        ("2026-10-05T02:30:00Z", "2026-10-05T02:00:05Z"),
+        ("2026-10-09T15:40:00Z", "2026-10-09T15:50:00Z"),
+        ("2026-10-13T03:00:00Z", None),
+        ("2026-10-21T01:30:00Z", "2026-10-19T16:00:00Z"),
+        ("2026-10-26T18:03:00Z", None),
+    ]
+    revoked = october["services"][0]["notices"][-1]
+    assert revoked["revoked"] == {
+        "at": "2026-10-28T01:00:00Z",
+        "by": "finance@example.com",
+        "note": "that was the CDN",
+    }
+
+
+async def edge_of_month(tmp_path: Path, *, november_outage: bool) -> dict[str, Any]:
+    """October's report of a month whose first outage began on 30 September and whose last ends
+    on 31 October, with notices just outside the month; optionally an outage on 1 November."""
+    path = tmp_path / "edges.db"
+    store = SQLiteStore(path)
+    await store.open()
+    spans = [(local(30, 23, 50, month=9), local(1, 0, 20)), (local(31, 23), local(31, 23, 30))]
+    if november_outage:
+        spans.append((local(1, 1, month=11), local(1, 1, 10, month=11)))
+    for vantage in ("sh-1", "bj-1"):
+        await store.open_interval(
+            IntervalRecord(
+                IntervalKind.RUNNING,
+                vantage,
+                "*",
+                start=local(25, 0, month=9),
+                end=local(5, 0, month=11),
+            )
+        )
+        for start, end in spans:
+            await store.open_interval(
+                IntervalRecord(IntervalKind.OUTAGE, vantage, "shop", start=start, end=end)
+            )
+    for at in (local(30, 23, 58, month=9), local(1, 1, 5, month=11)):
+        await store.add_notice(NoticeRecord("shop", at, "mail", "ops", at))
+    await store.close()
+    return report_to_json(await report_of(path))["services"][0]
+
+
+async def test_notices_at_the_edges_of_the_month(tmp_path: Path) -> None:
+    """An outage begun in September is matched whole, from its real start; a notice on
+    1 November answers October's last outage when no later outage had started."""
+    shop = await edge_of_month(tmp_path, november_outage=False)
+
+    first, last = shop["outages"]
+    assert first["start"] == "2026-09-30T16:00:00Z"  # the month's part of it
+    assert first["notice"]["at"] == "2026-09-30T15:58:00Z"
+    assert first["notice"]["time_to_notice_seconds"] == 480.0  # from 23:50 on 30 September
+    assert last["notice"]["at"] == "2026-10-31T17:05:00Z"
+    assert last["notice"]["time_to_notice_seconds"] == 7500.0
+    assert [(n["at"], n["outage_start"]) for n in shop["notices"]] == [
+        ("2026-09-30T15:58:00Z", "2026-09-30T15:50:00Z"),
+        ("2026-10-31T17:05:00Z", "2026-10-31T15:00:00Z"),
+    ]
+
+
+async def test_a_notice_of_next_month_s_outage_is_not_this_month_s(tmp_path: Path) -> None:
+    """When an outage on 1 November started before the notice, the notice answers that one:
+    October's last outage was never notified, and the notice is not October's."""
+    shop = await edge_of_month(tmp_path, november_outage=True)
+
+    assert shop["outages"][-1]["notice"] is None
+    assert shop["summary"]["outages_not_notified"] == 1
+    assert [n["at"] for n in shop["notices"]] == ["2026-09-30T15:58:00Z"]
 
 
 def test_exclusions_show_the_contract_s_decision_and_the_audit_trail(
@@ -210,7 +326,24 @@ async def test_markdown_shows_the_figures_and_the_evidence(db: Path) -> None:
     assert "| 2026-10-20 | 144.00 | 86400 | 0 | 1440 | 144.00 | yes |" in text
     assert "| **total** | | | | **1558** | **161.70** | |" in text
     assert "#### Outage 1: 2026-10-05 10:00:05+08:00 to 2026-10-05 10:07:30+08:00" in text
-    assert "Provider notice: no notice recorded" in text
+    assert (
+        "| Outages never notified | 4 (C4: immediate notice of a whole-service failure) |" in text
+    )
+    assert (
+        "- Provider notice: 2026-10-05 10:12:05+08:00, 12m 00s after its start:"
+        " status page incident 101 (#1, recorded by ops@example.com)" in text
+    )
+    assert "- Provider notice: 2026-10-09 23:40:00+08:00, 10m 00s before its start:" in text
+    assert "- Provider notice: 2026-10-21 09:30:00+08:00, 33h 30m 00s after its start:" in text
+    assert text.count("- Provider notice: **not notified** (C4: ") == EXPECTED["not_notified"]
+    assert "### Provider notices (C4)" in text
+    assert (
+        "| 4 | 2026-10-13 11:00:00+08:00 | mail about yesterday's outage"
+        " | ops@example.com, 2026-10-13 12:00:00+08:00 | none | valid |" in text
+    )
+    assert (
+        "| revoked by finance@example.com at 2026-10-28 09:00:00+08:00: that was the CDN |" in text
+    )
     assert "no typhoon that day" in text
     assert text.count("#### Outage ") == EXPECTED["outages"]
 
@@ -230,6 +363,9 @@ async def test_markdown_escapes_what_people_typed(db: Path) -> None:
             added_at=local(2, 3),
         )
     )
+    await store.add_notice(
+        NoticeRecord("shop", local(5, 10, 1), "<img src=x> | _it_", "[eve](http://x)", local(6, 1))
+    )
     await store.close()
 
     text = render_markdown(await report_of(db))
@@ -237,6 +373,9 @@ async def test_markdown_escapes_what_people_typed(db: Path) -> None:
     assert "<script>" not in text
     assert r"\<script\>" in text
     assert r"\| \*bold\*" in text
+    assert "<img src=x>" not in text
+    assert r"\<img src=x\> \| \_it\_" in text
+    assert r"\[eve\](http://x)" in text
 
 
 async def test_a_month_without_data_says_so(db: Path) -> None:

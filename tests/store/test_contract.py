@@ -13,7 +13,7 @@ import pytest
 from monitor.errors import StorageError
 from monitor.results import Outcome, ProbeResult
 from monitor.store import IntervalKind, IntervalRecord, Store
-from monitor.store.base import ExclusionRecord
+from monitor.store.base import ExclusionRecord, NoticeRecord
 
 from .samples import API, EU, MICRO, T0, US_EAST, WEB, at, interval, probe
 
@@ -484,6 +484,98 @@ async def test_revoking_marks_and_never_deletes(store: Store) -> None:
     with pytest.raises(StorageError, match="revoke_exclusion"):
         await store.revoke_exclusion(ident + 1000, by="carol", at=at(60), note="unknown")
     assert await store.exclusions() == [revoked]
+
+
+# Provider notices
+
+
+def notice(seconds: float, **fields: Any) -> NoticeRecord:
+    """A notice to the shop given ``seconds`` after T0."""
+    values: dict[str, Any] = {
+        "service": "shop",
+        "at": at(seconds),
+        "ref": "mail from support, ticket 4411",
+        "added_by": "alice",
+        "added_at": at(seconds + 600),
+    }
+    values.update(fields)
+    return NoticeRecord(**values)
+
+
+async def test_notice_round_trips_every_field(store: Store) -> None:
+    """An added notice comes back whole, to the microsecond and in UTC, with its new id."""
+    record = notice(
+        0,
+        at=datetime(2026, 10, 5, 18, 12, 0, 654321, tzinfo=timezone(timedelta(hours=8))),
+        ref="Störungsmeldung — 故障通知 https://status.example.com/i/77",
+        added_at=datetime(2026, 10, 5, 11, 0, 0, 1, tzinfo=UTC),
+    )
+
+    ident = await store.add_notice(record)
+
+    (got,) = await store.notices()
+    assert got == dataclasses.replace(record, id=ident)
+    assert got.at.isoformat() == "2026-10-05T10:12:00.654321+00:00"
+    assert (got.revoked_at, got.revoked_by, got.revoke_note) == (None, None, None)
+
+
+async def test_notices_filter_by_service_and_half_open_window(store: Store) -> None:
+    """Filtered by service and by ``start <= at < end``."""
+    first = await store.add_notice(notice(10))
+    second = await store.add_notice(notice(20))
+    await store.add_notice(notice(15, service="other"))
+
+    async def ids(**query: Any) -> list[int | None]:
+        return [n.id for n in await store.notices(**query)]
+
+    assert await ids(service="shop") == [first, second]
+    assert await ids(service="shop", start=at(10)) == [first, second]
+    assert await ids(service="shop", start=at(10) + MICRO) == [second]
+    assert await ids(service="shop", end=at(20)) == [first]
+    assert await ids(service="shop", start=at(20), end=at(20)) == []
+    assert await ids(service="nope") == []
+    assert len(await ids()) == 3
+
+
+async def test_notices_are_ordered_by_time_then_id(store: Store) -> None:
+    """Whatever order they were added in, notices come by ``at``; equal instants by id."""
+    late = await store.add_notice(notice(30))
+    tie_a = await store.add_notice(notice(5))
+    tie_b = await store.add_notice(notice(5, ref="the same minute, by phone"))
+    early = await store.add_notice(notice(-60))
+
+    assert [n.id for n in await store.notices()] == [early, tie_a, tie_b, late]
+
+
+async def test_revoking_a_notice_marks_and_never_deletes(store: Store) -> None:
+    """A revoked notice stays, with who revoked it, when and why; revoking twice, or an unknown
+    id, is an error that changes nothing."""
+    ident = await store.add_notice(notice(0))
+
+    revoked = await store.revoke_notice(ident, by="bob", at=at(50), note="wrong service")
+
+    assert (revoked.id, revoked.revoked_by, revoked.revoked_at, revoked.revoke_note) == (
+        ident,
+        "bob",
+        at(50),
+        "wrong service",
+    )
+    assert await store.notices() == [revoked]
+    with pytest.raises(StorageError, match="revoke_notice"):
+        await store.revoke_notice(ident, by="carol", at=at(60), note="again")
+    with pytest.raises(StorageError, match="revoke_notice"):
+        await store.revoke_notice(ident + 1000, by="carol", at=at(60), note="unknown")
+    assert await store.notices() == [revoked]
+
+
+async def test_a_notice_without_a_time_zone_is_refused(store: Store) -> None:
+    """A naive ``at`` names no instant: a StorageError, and nothing is stored."""
+    naive = notice(0, at=datetime(2026, 10, 5, 10))  # noqa: DTZ001 -- the refused value
+
+    with pytest.raises(StorageError, match="add_notice"):
+        await store.add_notice(naive)
+
+    assert await store.notices() == []
 
 
 # Lifecycle

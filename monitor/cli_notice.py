@@ -1,0 +1,113 @@
+"""``slawatch notice``: record, list and revoke the provider's notices of outages (C4).
+
+Who made a change is ``--by``, or the login name of whoever ran the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+# The same shell as `slawatch exclude`: who is acting, and a store opened around the work.
+from .cli_exclude import _by, _run
+
+if TYPE_CHECKING:
+    from .store.base import NoticeRecord
+
+# The store and validation modules are imported by each command when it runs, so that
+# `slawatch credits` does not load database drivers.
+
+__all__ = ["add_notice_commands"]
+
+
+def _line(record: NoticeRecord) -> str:
+    from .notices import notice_to_json  # noqa: PLC0415
+
+    data = notice_to_json(record)
+    status = "valid" if data["revoked"] is None else "REVOKED"
+    return (
+        f"#{data['id']} {data['service']} notified {data['at']} [{status}]"
+        f" by {data['added_by']} at {data['added_at']}: {data['ref']}"
+    )
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from .exclusions import parse_input  # noqa: PLC0415
+    from .notices import NewNotice, add_notice  # noqa: PLC0415
+
+    fields = {"service": args.service, "at": args.at, "ref": args.ref}
+    entry: NewNotice = parse_input(NewNotice, fields, "notice add")
+    by = _by(args)
+    record = _run(
+        args.config,
+        lambda store, settings: add_notice(store, settings, entry, by=by, now=datetime.now(UTC)),
+    )
+    print(_line(record))
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from .notices import notice_to_json  # noqa: PLC0415
+
+    records: list[NoticeRecord] = _run(
+        args.config, lambda store, _: store.notices(service=args.service)
+    )
+    if args.format == "json":
+        json.dump([notice_to_json(r) for r in records], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for record in records:
+            print(_line(record))
+    return 0
+
+
+def _cmd_revoke(args: argparse.Namespace) -> int:
+    from .exclusions import Revocation, parse_input  # noqa: PLC0415
+    from .notices import revoke_notice  # noqa: PLC0415
+
+    revocation: Revocation = parse_input(Revocation, {"note": args.note}, "notice revoke")
+    by = _by(args)
+    record = _run(
+        args.config,
+        lambda store, _: revoke_notice(store, args.id, revocation, by=by, now=datetime.now(UTC)),
+    )
+    print(_line(record))
+    return 0
+
+
+def add_notice_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``slawatch notice ...``."""
+    notice = commands.add_parser(
+        "notice", help="record, list or revoke the provider's notices of outages (C4)"
+    )
+    actions = notice.add_subparsers(dest="notice_command", required=True, metavar="ACTION")
+
+    add = actions.add_parser("add", help="record that the provider notified you of an outage")
+    add.add_argument("--service", required=True)
+    add.add_argument(
+        "--at", required=True, metavar="TIME", help="when it notified you (RFC 3339, with offset)"
+    )
+    add.add_argument(
+        "--ref", required=True, metavar="TEXT", help="where it is written: ticket, URL, quote"
+    )
+    add.set_defaults(handler=_cmd_add)
+
+    listing = actions.add_parser("list", help="every notice, revoked ones marked")
+    listing.add_argument("--service")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing.set_defaults(handler=_cmd_list)
+
+    revoke = actions.add_parser(
+        "revoke", help="withdraw a notice entered by mistake (it is kept, marked)"
+    )
+    revoke.add_argument("id", type=int, metavar="ID")
+    revoke.add_argument("--note", required=True, help="why it is withdrawn")
+    revoke.set_defaults(handler=_cmd_revoke)
+
+    for action in (add, listing, revoke):
+        action.add_argument("--config", required=True, metavar="FILE")
+    for action in (add, revoke):
+        action.add_argument("--by", metavar="NAME", help="who makes the change (default: you)")
