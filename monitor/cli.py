@@ -23,6 +23,8 @@ from sla import Period, SLAError, compute_credits, result_to_json
 from .case import load_case
 from .cli_db import add_db_commands
 from .cli_exclude import add_exclude_commands
+from .cli_notice import add_notice_commands
+from .cli_notify import add_notify_commands
 from .cli_report import add_report_command
 from .clock import SystemClock
 from .config import CANARY_SERVICE, load_settings
@@ -215,6 +217,8 @@ def _parser() -> argparse.ArgumentParser:
     add_db_commands(commands)
     add_exclude_commands(commands)
     add_report_command(commands)
+    add_notify_commands(commands)
+    add_notice_commands(commands)
     return parser
 
 
