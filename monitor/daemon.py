@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -23,12 +23,13 @@ from prometheus_client import CollectorRegistry
 from sla import Interval
 
 from .clock import Clock
-from .config import CANARY_SERVICE, CheckRole, HttpCheck, Settings, load_settings
+from .config import CANARY_SERVICE, CheckRole, HttpCheck, NotifyEvent, Settings, load_settings
 from .errors import ConfigError, StorageError
 from .failover import FailoverEvent, FailoverTracker
 from .httpapi import HttpSurface
 from .journal_file import keep_rejected, load_journal, save_journal
 from .metrics import Metrics
+from .notify import Notification, Notifier
 from .probes import DnsResolver, open_session, run_probe
 from .quorum import Verdict, service_verdict
 from .results import ProbeResult
@@ -36,6 +37,7 @@ from .scheduler import ScheduledCheck, Scheduler
 from .spool import Spool
 from .state import CheckState, ServiceState, StateTracker
 from .store.base import LIFECYCLE_SUBJECT, IntervalKind, IntervalRecord, Store
+from .timefmt import format_instant
 from .writer import IntervalChange, IntervalClose, IntervalOpen, ResultWriter, new_interval_id
 
 __all__ = ["Daemon", "build_checks"]
@@ -46,6 +48,8 @@ log = logging.getLogger(__name__)
 STOP_GRACE = 10.0
 #: How long the final flush may try; what is left then waits in the spool for the next start.
 DRAIN_DEADLINE = 10.0
+#: How long notifications still waiting may take to go out at a stop.
+NOTIFY_DEADLINE = 5.0
 #: Retention runs this often.
 PRUNE_EVERY = 3600.0
 #: The live quorum state of each service is recomputed from the store this often at most (and
@@ -114,6 +118,9 @@ class Daemon:
             max_concurrency=settings.max_concurrency,
             on_lag=self.metrics.scheduler_lag.observe,
         )
+        self.notifier = Notifier(settings.notify, clock, on_failure=log.warning)
+        # Checks whose certificate warning went out, with the day it did: once a day each.
+        self._cert_warned: dict[str, date] = {}
         self.http = HttpSurface(self)
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
@@ -180,6 +187,7 @@ class Daemon:
             writer = group.create_task(self.writer.run(), name="writer")
             housekeeping = group.create_task(self._housekeeping(), name="housekeeping")
             watch = group.create_task(self._watch_quorum(), name="quorum")
+            notifier = group.create_task(self.notifier.run(), name="notifier")
             self.ready.set()
             log.info(
                 "vantage %s monitoring %d checks of %d services; http on %s",
@@ -191,7 +199,7 @@ class Daemon:
             await self._stop.wait()
             log.info("stopping: waiting for probes in flight, then flushing results")
             await self.scheduler.stop(STOP_GRACE)
-            for task in (scheduler, housekeeping, watch, writer):
+            for task in (scheduler, housekeeping, watch, notifier, writer):
                 task.cancel()
         self._end_run()
         flushed = 0
@@ -215,6 +223,8 @@ class Daemon:
                 saved,
                 self.journal_path,
             )
+        await self.notifier.drain(NOTIFY_DEADLINE)
+        await self.notifier.close()
         log.info("stopped; %d results flushed on the way out", flushed)
 
     def _install_signals(self) -> None:
@@ -358,6 +368,8 @@ class Daemon:
 
     async def _on_result(self, check: ScheduledCheck, result: ProbeResult) -> bool:
         self.metrics.observe_result(check, result)
+        if result.cert_expires_at is not None:
+            self._check_certificate(check, result)
         self.writer.submit(result)
         fast = self.tracker.observe(check, result)
         self.failover.observe(check, result)
@@ -368,7 +380,41 @@ class Daemon:
     ) -> None:
         self.metrics.set_service_state(service, new)
         self.failover.service_changed(service, new is ServiceState.DOWN, at)
+        if new is ServiceState.DOWN:
+            self._notify(
+                "outage_start", service, at, "every frontend check is down", state=new.value
+            )
+        elif old is ServiceState.DOWN:
+            self._notify("outage_end", service, at, f"the service is {new.value} again")
         log.info("service %s: %s -> %s at %s", service, old.value, new.value, at)
+
+    def _notify(
+        self, event: NotifyEvent, service: str, at: datetime, summary: str, **details: object
+    ) -> None:
+        self.notifier.submit(
+            Notification(event, service, at, summary, details, self.settings.vantage)
+        )
+
+    def _check_certificate(self, check: ScheduledCheck, result: ProbeResult) -> None:
+        """Warn, once a day per check, of a certificate that expires soon."""
+        expires = result.cert_expires_at
+        assert expires is not None  # noqa: S101 -- the caller checked
+        left = expires - result.started_at
+        today = result.started_at.date()
+        if left > timedelta(days=self.settings.notify.cert_expiry_days):
+            return
+        if self._cert_warned.get(check.id) == today:
+            return
+        self._cert_warned[check.id] = today
+        self._notify(
+            "cert_expiry",
+            check.service,
+            result.started_at,
+            f"the certificate of {check.name} expires {format_instant(expires)}"
+            f" ({left.days} days left)",
+            check=check.name,
+            expires_at=expires,
+        )
 
     def _check_changed(self, check: ScheduledCheck, state: CheckState, at: datetime) -> None:
         self.failover.check_changed(check, state, at)
@@ -377,6 +423,16 @@ class Daemon:
         node = f"{event.service}/{event.node}"
         if kind == "breached":
             log.warning("failover of %s breached at %s: %s", node, at, "; ".join(event.reasons))
+            self._notify(
+                "failover_breach",
+                event.service,
+                at,
+                f"node {event.node} failed at {format_instant(event.start)}: "
+                + "; ".join(event.reasons),
+                node=event.node,
+                since=event.start,
+                reasons=list(event.reasons),
+            )
             return
         verdict = "breached" if event.reasons else "kept"
         self.metrics.failover_closed(event, verdict, at)
@@ -441,6 +497,7 @@ class Daemon:
             # Not measured lately is not up (nor down): the live view says unknown.
             state = CheckState.UNKNOWN if track.stale(now) else track.state
             self.metrics.set_check_state(track.check, state)
+        self.metrics.set_notifier(self.notifier)
         self.metrics.queue_depth.set(self.writer.depth)
         self.metrics.spool_depth.set(self.writer.spool_depth)
         self.metrics.journal_depth.set(self.writer.journal_depth)

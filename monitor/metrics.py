@@ -12,6 +12,7 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 from .failover import FailoverEvent
+from .notify import Notifier
 from .quorum import Verdict
 from .results import ProbeResult
 from .scheduler import ScheduledCheck
@@ -144,6 +145,13 @@ class Metrics:
             "When results were last written to the store (Unix time)",
             registry=registry,
         )
+        self.notifications = Gauge(
+            "slawatch_notifications",
+            "Webhook deliveries since start: delivered, failed (given up), dropped (queue full),"
+            " waiting",
+            ["result"],
+            registry=registry,
+        )
         self.reloads = Counter(
             "slawatch_config_reloads",
             "Configuration reloads, by result",
@@ -189,6 +197,16 @@ class Metrics:
             self.dns_failover.labels(event.service).observe(
                 (event.dns_removed_at - event.start).total_seconds()
             )
+
+    def set_notifier(self, notifier: Notifier) -> None:
+        """Publish the notifier's counters."""
+        for result, value in (
+            ("delivered", notifier.delivered),
+            ("failed", notifier.failed),
+            ("dropped", notifier.dropped),
+            ("waiting", notifier.depth),
+        ):
+            self.notifications.labels(result).set(value)
 
     def forget_check(self, check: ScheduledCheck) -> None:
         """Drop the series of a check removed by a reload."""
