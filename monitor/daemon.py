@@ -29,6 +29,7 @@ from .failover import FailoverEvent, FailoverTracker
 from .httpapi import HttpSurface
 from .journal_file import keep_rejected, load_journal, save_journal
 from .metrics import Metrics
+from .notices import last_notice_at
 from .notify import Notification, Notifier
 from .probes import DnsResolver, open_session, run_probe
 from .quorum import Verdict, service_verdict
@@ -474,6 +475,9 @@ class Daemon:
             verdict = await service_verdict(self._store, service, window, now)
             self.verdicts[service.name] = verdict
             self.metrics.set_quorum(service.name, verdict)
+            noticed = await last_notice_at(self._store, service.name)
+            if noticed is not None:
+                self.metrics.last_notice.labels(service.name).set(noticed.timestamp())
 
     @property
     def store(self) -> Store:

@@ -145,6 +145,12 @@ class Metrics:
             "When results were last written to the store (Unix time)",
             registry=registry,
         )
+        self.last_notice = Gauge(
+            "slawatch_provider_last_notice_timestamp_seconds",
+            "When the provider last notified the customer about the service (Unix time)",
+            ["service"],
+            registry=registry,
+        )
         self.notifications = Gauge(
             "slawatch_notifications",
             "Webhook deliveries since start: delivered, failed (given up), dropped (queue full),"
