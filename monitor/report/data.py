@@ -16,6 +16,7 @@ from sla import CLAUSES, Interval, day_to_json, format_money, round_half_up, tot
 
 from ..exclusions import exclusion_to_json
 from ..notices import notice_to_json
+from ..store.base import IntervalRecord
 from ..timefmt import format_instant
 from .model import OutageEvidence, Report, ServiceReport
 
@@ -128,6 +129,20 @@ def _outage(outage: OutageEvidence, units: int) -> dict[str, Any]:
     }
 
 
+def _failover(record: IntervalRecord) -> dict[str, Any]:
+    """A failover event: which node, seen by which vantage, the verdict and its figures."""
+    detail = dict(record.detail)
+    return {
+        "vantage": record.vantage,
+        "node": record.subject.partition("/")[2],
+        "start": format_instant(record.start),
+        "end": _instant(record.end),
+        "verdict": detail.pop("verdict", None),
+        "reasons": detail.pop("reasons", []),
+        "figures": detail,
+    }
+
+
 def service_to_json(service: ServiceReport) -> dict[str, Any]:
     """One service's part of the report."""
     credits = service.credits
@@ -149,6 +164,10 @@ def service_to_json(service: ServiceReport) -> dict[str, Any]:
             "days_capped": service.days_capped,
             "outages": len(service.outages),
             "outages_not_notified": service.outages_not_notified,
+            "failover_events": len(service.failovers),
+            "failovers_breached": sum(
+                1 for r in service.failovers if r.detail.get("verdict") == "breached"
+            ),
             "unavailable_seconds": _seconds(service.unavailable),
             "measured_seconds": _seconds(service.measured),
             "gap_seconds": _seconds(total(service.gaps)),
@@ -186,7 +205,7 @@ def service_to_json(service: ServiceReport) -> dict[str, Any]:
             for r in service.degraded
         ],
         "vantages": {name: _seconds(t) for name, t in sorted(service.vantages.items())},
-        "failover_events": None,
+        "failover_events": [_failover(r) for r in service.failovers],
         "method": {"rules": list(METHOD), "clauses": dict(CLAUSES)},
     }
 

@@ -76,6 +76,7 @@ th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:left;vertic
 th{font-size:11.5px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);
 font-weight:600;border-bottom:1.5px solid #b9c0cc}
 .n{text-align:right;white-space:nowrap}tr.zero td{color:var(--faint)}tr.hit td{background:#fbfbfd}
+tr.breached td{background:#fdf3f3}
 tfoot td{font-weight:700;border-top:2px solid var(--ink);border-bottom:none}
 table.narrow{width:auto;min-width:45%}
 time,td:first-child{white-space:nowrap}
@@ -635,10 +636,43 @@ def _periods(s: ServiceReport) -> str:
             if degraded
             else "<p>None.</p>"
         )
-        + "<h3>Failover events</h3><p>Failover tracking (C4: failed nodes replaced "
-        "automatically) is not part of this report; only whole-service unavailability is "
-        "credited.</p>"
+        + "<h3>Failover events</h3><p>A node down while others could serve. C4 promises it is "
+        "replaced automatically through the local and global load balancers; each event is "
+        "judged against the service's failover terms. Reported, not credited.</p>" + _failovers(s)
     )
+
+
+def _failovers(s: ServiceReport) -> str:
+    zone = s.contract.timezone
+    rows, marks = [], []
+    for record in s.failovers:
+        d = record.detail
+        dns = d.get("dns") or {}
+        removed = dns.get("removed_after_seconds")
+        verdict = _e(d.get("verdict", ""))
+        if d.get("reasons"):
+            verdict += "<br><small>" + _e("; ".join(str(r) for r in d["reasons"])) + "</small>"
+        rows.append(
+            [
+                _e(record.subject.partition("/")[2]),
+                _e(record.vantage),
+                _time(record.start, zone),
+                "open" if record.end is None else _time(record.end, zone),
+                verdict,
+                _e(d.get("frontend_failures", "")),
+                _duration(timedelta(seconds=float(d.get("frontend_outage_seconds", 0)))),
+                "" if removed is None else _duration(timedelta(seconds=float(removed))),
+                _e(d.get("capacity_back_by") or ""),
+            ]
+        )
+        marks.append("breached" if d.get("verdict") == "breached" else "")
+    if not rows:
+        return "<p>None.</p>"
+    head = (
+        "Node|Vantage|Failed|Capacity back|Verdict|Frontend failures|Frontend down"
+        "|DNS removed after|Back by"
+    )
+    return _table(head, rows, numeric_from=5, marks=marks)
 
 
 def _quorum(rule: object) -> str:

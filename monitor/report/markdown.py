@@ -209,8 +209,37 @@ def _gaps_and_degraded(service: ServiceReport) -> list[str]:
         lines.append("None.")
     lines += [
         "",
-        "Failover events (a node down while the frontend served) are not part of this report.",
+        "Failover events (a node down while others served; C4: replaced automatically through"
+        " the load balancers; reported, not credited):",
+        "",
+        *_failovers(service),
     ]
+    return lines
+
+
+def _failovers(service: ServiceReport) -> list[str]:
+    zone = service.contract.timezone
+    if not service.failovers:
+        return ["None."]
+    lines = [
+        "| node | vantage | from | capacity back | verdict | frontend failures | frontend down"
+        " | DNS removed after | back by |",
+        "|---|---|---|---|---|---:|---:|---:|---|",
+    ]
+    for record in service.failovers:
+        d = record.detail
+        dns = d.get("dns") or {}
+        removed = dns.get("removed_after_seconds")
+        verdict = str(d.get("verdict", ""))
+        if d.get("reasons"):
+            verdict += ": " + "; ".join(str(r) for r in d["reasons"])
+        lines.append(
+            f"| {_text(record.subject.partition('/')[2])} | {_text(record.vantage)}"
+            f" | {_local(record.start, zone)} | {_local(record.end, zone)} | {_text(verdict)}"
+            f" | {d.get('frontend_failures', '')} | {d.get('frontend_outage_seconds', 0):g} s"
+            f" | {'' if removed is None else f'{removed:g} s'}"
+            f" | {_text(d.get('capacity_back_by') or '')} |"
+        )
     return lines
 
 

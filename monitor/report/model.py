@@ -147,6 +147,8 @@ class ServiceReport:
     notices: tuple[NoticeView, ...]
     gaps: IntervalSet
     degraded: tuple[IntervalRecord, ...]
+    #: Failover events (a node down while others served), each vantage's own, judged (C4).
+    failovers: tuple[IntervalRecord, ...]
     #: Each vantage's measured time on the service this month.
     vantages: dict[str, timedelta]
     measured: timedelta
@@ -251,7 +253,12 @@ async def _service(
     outage_records = await store.intervals(
         start=verdict.window.start,
         end=verdict.window.end,
-        kinds=[IntervalKind.OUTAGE, IntervalKind.CHECK_DOWN, IntervalKind.DEGRADED],
+        kinds=[
+            IntervalKind.OUTAGE,
+            IntervalKind.CHECK_DOWN,
+            IntervalKind.DEGRADED,
+            IntervalKind.FAILOVER,
+        ],
     )
     days = {day.date: day for day in credits.days}
     outages = tuple(
@@ -289,6 +296,11 @@ async def _service(
             r
             for r in outage_records
             if r.kind is IntervalKind.DEGRADED and r.subject == service.name
+        ),
+        failovers=tuple(
+            r
+            for r in outage_records
+            if r.kind is IntervalKind.FAILOVER and r.subject.startswith(f"{service.name}/")
         ),
         vantages=views,
         measured=verdict.window.duration - total(case.gaps),

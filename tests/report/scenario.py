@@ -129,6 +129,31 @@ async def _outage(
         )
 
 
+def _failover_detail(
+    verdict: str, reasons: list[str], *, failures: int, down: float, dns_after: float | None = None
+) -> dict[str, Any]:
+    return {
+        "verdict": verdict,
+        "reasons": reasons,
+        "frontend_probes": 30,
+        "frontend_failures": failures,
+        "frontend_clean_after_seconds": 50.0 if failures else 0.0,
+        "frontend_outage_seconds": down,
+        "frontend_longest_outage_seconds": down,
+        "dns": None
+        if dns_after is None
+        else {
+            "address": "192.0.2.11",
+            "in_answer_at_start": True,
+            "removed_after_seconds": dns_after,
+            "ttl_seconds": 30,
+        },
+        "capacity_back_after_seconds": 240.0 if verdict == "kept" else 1200.0,
+        "capacity_back_by": "node recovered",
+        "terms": {"max_frontend_outage_seconds": 30.0, "restore_within_seconds": 600.0},
+    }
+
+
 async def fill(store: Store, service: str = "shop") -> None:
     """Store the month."""
     for vantage in ("sh-1", "bj-1"):
@@ -190,6 +215,28 @@ async def fill(store: Store, service: str = "shop") -> None:
         start=local(7, 12),
         end=local(7, 12, 10),
         detail={"checks_down": ["file"]},
+    )
+    # Failover events as the daemon stores them (monitor.failover): node-a on the 3rd, routed
+    # around and back in 4 minutes (kept); node-b on the 16th, the frontend down 45 s (breached).
+    await _interval(
+        store,
+        IntervalKind.FAILOVER,
+        "sh-1",
+        f"{service}/node-a",
+        start=local(3, 14),
+        end=local(3, 14, 4),
+        detail=_failover_detail("kept", [], failures=0, down=0.0, dns_after=35.0),
+    )
+    await _interval(
+        store,
+        IntervalKind.FAILOVER,
+        "bj-1",
+        f"{service}/node-b",
+        start=local(16, 9),
+        end=local(16, 9, 20),
+        detail=_failover_detail(
+            "breached", ["frontend down 45s at a stretch (at most 30s)"], failures=9, down=45.0
+        ),
     )
 
     async def exclusion(

@@ -194,7 +194,7 @@ def test_the_rest_of_the_month_and_the_method_are_explained(page: str) -> None:
     assert ["sh-1", "file", "2026-10-07 12:00:00", "2026-10-07 12:10:00", "10 min"] in (
         table_rows(page, "")
     )
-    assert "Failover tracking" in page
+    assert "replaced automatically through the local and global load balancers" in page
     terms = dict(row for row in table_rows(page, "terms") if len(row) == 2)
     assert terms["credit_multiplier"] == "1.5"
     assert terms["timezone"] == "Asia/Shanghai"
@@ -344,3 +344,11 @@ async def test_chromium_shows_and_prints_the_page(db: Path, tmp_path: Path) -> N
     assert "161.70" in load.text
     assert "not notified" in load.text
     assert "status page incident 101" in load.text
+
+
+def test_failover_events_are_shown_with_their_verdicts(page: str) -> None:
+    """The failover table has both events; the breached one is marked, with its reason."""
+    assert "Failover events" in page
+    assert 'class="breached"' in page
+    assert "frontend down 45s at a stretch (at most 30s)" in page
+    assert "node recovered" in page

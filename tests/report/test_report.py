@@ -64,8 +64,8 @@ def test_the_json_has_the_documented_shape(october: dict[str, Any]) -> None:
     ]  # fmt: skip
     assert list(shop["summary"]) == [
         "currency", "total_credit", "credited_minutes", "days_capped", "outages",
-        "outages_not_notified", "unavailable_seconds", "measured_seconds", "gap_seconds",
-        "availability_percent",
+        "outages_not_notified", "failover_events", "failovers_breached", "unavailable_seconds",
+        "measured_seconds", "gap_seconds", "availability_percent",
     ]  # fmt: skip
     assert list(shop["outages"][0]) == [
         "start", "end", "duration_seconds", "ongoing", "vantages", "sightings", "checks", "days",
@@ -279,7 +279,7 @@ def test_gaps_degraded_and_method_are_reported(october: dict[str, Any]) -> None:
     assert shop["vantages"] == {"bj-1": 31 * 86400.0 - 3600.0, "sh-1": 31 * 86400.0}
     assert shop["contract"]["credit_multiplier"] == "1.5"
     assert "C2" in shop["method"]["clauses"]["capped"]
-    assert shop["failover_events"] is None
+    assert len(shop["failover_events"]) == 2
 
 
 async def test_the_report_agrees_with_slawatch_credits_on_the_exported_case(
@@ -481,3 +481,28 @@ def test_the_command_refuses_bad_arguments_in_one_line(
     assert done.returncode == 2
     assert message in done.stderr
     assert done.stderr.count("\n") == 1
+
+
+def test_failover_events_are_reported_with_their_verdicts(october: dict[str, Any]) -> None:
+    """Each vantage's failover events, with the verdict, reasons and figures; counted in the
+    summary; never credited."""
+    shop = october["services"][0]
+    kept, breached = shop["failover_events"]
+    assert (kept["node"], kept["vantage"], kept["verdict"]) == ("node-a", "sh-1", "kept")
+    assert kept["start"] == "2026-10-03T06:00:00Z"
+    assert kept["figures"]["dns"]["removed_after_seconds"] == 35.0
+    assert breached["verdict"] == "breached"
+    assert breached["reasons"] == ["frontend down 45s at a stretch (at most 30s)"]
+    assert breached["figures"]["frontend_outage_seconds"] == 45.0
+    assert (shop["summary"]["failover_events"], shop["summary"]["failovers_breached"]) == (2, 1)
+    assert Decimal(shop["summary"]["total_credit"]) == EXPECTED["total"]
+
+
+async def test_markdown_lists_the_failover_events(db: Path) -> None:
+    """One table row per event, the breach with its reason."""
+    text = render_markdown(await report_of(db))
+
+    assert (
+        "| node-a | sh-1 | 2026-10-03 14:00:00+08:00 | 2026-10-03 14:04:00+08:00 | kept |" in text
+    )
+    assert "breached: frontend down 45s at a stretch (at most 30s)" in text
