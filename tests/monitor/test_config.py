@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -241,3 +242,41 @@ def test_bad_canaries_quorum_and_spool_name_the_field(extra: str, message: str) 
 
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         parse_settings(text, "x.yaml")
+
+
+def test_notify_settings() -> None:
+    """Webhooks take a URL, a body format, the events they want and secret headers."""
+    text = MINIMAL + (
+        "notify:\n"
+        "  webhooks:\n"
+        "    - {url: 'https://hooks.example/T/B/X', format: slack, events: [outage_start]}\n"
+        "    - {url: 'http://127.0.0.1:9/h', headers: {Authorization: 'Bearer s3cret'}}\n"
+        "  cert_expiry_days: 7\n"
+    )
+
+    notify = parse_settings(text, "x.yaml").notify
+
+    slack, generic = notify.webhooks
+    assert (slack.format, slack.events) == ("slack", ["outage_start"])
+    assert generic.format == "json"
+    assert len(generic.events) == 4
+    assert "s3cret" not in repr(generic)
+    assert notify.cert_expiry_days == 7
+
+
+@pytest.mark.parametrize(
+    ("webhook", "message"),
+    [
+        pytest.param(
+            "{url: 'ftp://x/y'}", "notify.webhooks[0].url: expected an http", id="not-http"
+        ),
+        pytest.param(
+            "{url: 'http://x/', events: [lunch]}", "notify.webhooks[0].events[0]", id="event"
+        ),
+        pytest.param("{url: 'http://x/', format: xml}", "notify.webhooks[0].format", id="format"),
+    ],
+)
+def test_bad_webhooks_name_the_field(webhook: str, message: str) -> None:
+    """A webhook that cannot be used is one line naming it."""
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_settings(MINIMAL + f"notify: {{webhooks: [{webhook}]}}\n", "x.yaml")
