@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -22,15 +22,16 @@ from prometheus_client import CollectorRegistry
 
 from sla import Interval
 
+from .alerts import Alerts
 from .clock import Clock
-from .config import CANARY_SERVICE, CheckRole, HttpCheck, NotifyEvent, Settings, load_settings
+from .config import CANARY_SERVICE, CheckRole, HttpCheck, Settings, load_settings
 from .errors import ConfigError, StorageError
 from .failover import FailoverEvent, FailoverTracker
 from .httpapi import HttpSurface
 from .journal_file import keep_rejected, load_journal, save_journal
 from .metrics import Metrics
 from .notices import last_notice_at
-from .notify import Notification, Notifier
+from .notify import Notifier
 from .probes import DnsResolver, open_session, run_probe
 from .quorum import Verdict, service_verdict
 from .results import ProbeResult
@@ -38,7 +39,6 @@ from .scheduler import ScheduledCheck, Scheduler
 from .spool import Spool
 from .state import CheckState, ServiceState, StateTracker
 from .store.base import LIFECYCLE_SUBJECT, IntervalKind, IntervalRecord, Store
-from .timefmt import format_instant
 from .writer import IntervalChange, IntervalClose, IntervalOpen, ResultWriter, new_interval_id
 
 __all__ = ["Daemon", "build_checks"]
@@ -120,8 +120,7 @@ class Daemon:
             on_lag=self.metrics.scheduler_lag.observe,
         )
         self.notifier = Notifier(settings.notify, clock, on_failure=log.warning)
-        # Checks whose certificate warning went out, with the day it did: once a day each.
-        self._cert_warned: dict[str, date] = {}
+        self.alerts = Alerts(self.notifier, settings.vantage, settings.notify.cert_expiry_days)
         self.http = HttpSurface(self)
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
@@ -257,7 +256,7 @@ class Daemon:
             self.metrics.reloads.labels("refused").inc()
             log.error("configuration reload refused, keeping the running one: %s", error)
             return False
-        for field in ("vantage", "store", "http"):
+        for field in ("vantage", "store", "http", "spool", "notify"):
             if getattr(new, field) != getattr(self.settings, field):
                 log.warning("reload: %s changed; it takes effect at the next restart", field)
                 new = new.model_copy(update={field: getattr(self.settings, field)})
@@ -369,8 +368,7 @@ class Daemon:
 
     async def _on_result(self, check: ScheduledCheck, result: ProbeResult) -> bool:
         self.metrics.observe_result(check, result)
-        if result.cert_expires_at is not None:
-            self._check_certificate(check, result)
+        self.alerts.result(check, result)
         self.writer.submit(result)
         fast = self.tracker.observe(check, result)
         self.failover.observe(check, result)
@@ -381,41 +379,8 @@ class Daemon:
     ) -> None:
         self.metrics.set_service_state(service, new)
         self.failover.service_changed(service, new is ServiceState.DOWN, at)
-        if new is ServiceState.DOWN:
-            self._notify(
-                "outage_start", service, at, "every frontend check is down", state=new.value
-            )
-        elif old is ServiceState.DOWN:
-            self._notify("outage_end", service, at, f"the service is {new.value} again")
+        self.alerts.service_changed(service, old, new, at)
         log.info("service %s: %s -> %s at %s", service, old.value, new.value, at)
-
-    def _notify(
-        self, event: NotifyEvent, service: str, at: datetime, summary: str, **details: object
-    ) -> None:
-        self.notifier.submit(
-            Notification(event, service, at, summary, details, self.settings.vantage)
-        )
-
-    def _check_certificate(self, check: ScheduledCheck, result: ProbeResult) -> None:
-        """Warn, once a day per check, of a certificate that expires soon."""
-        expires = result.cert_expires_at
-        assert expires is not None  # noqa: S101 -- the caller checked
-        left = expires - result.started_at
-        today = result.started_at.date()
-        if left > timedelta(days=self.settings.notify.cert_expiry_days):
-            return
-        if self._cert_warned.get(check.id) == today:
-            return
-        self._cert_warned[check.id] = today
-        self._notify(
-            "cert_expiry",
-            check.service,
-            result.started_at,
-            f"the certificate of {check.name} expires {format_instant(expires)}"
-            f" ({left.days} days left)",
-            check=check.name,
-            expires_at=expires,
-        )
 
     def _check_changed(self, check: ScheduledCheck, state: CheckState, at: datetime) -> None:
         self.failover.check_changed(check, state, at)
@@ -424,16 +389,7 @@ class Daemon:
         node = f"{event.service}/{event.node}"
         if kind == "breached":
             log.warning("failover of %s breached at %s: %s", node, at, "; ".join(event.reasons))
-            self._notify(
-                "failover_breach",
-                event.service,
-                at,
-                f"node {event.node} failed at {format_instant(event.start)}: "
-                + "; ".join(event.reasons),
-                node=event.node,
-                since=event.start,
-                reasons=list(event.reasons),
-            )
+            self.alerts.failover_breached(event, at)
             return
         verdict = "breached" if event.reasons else "kept"
         self.metrics.failover_closed(event, verdict, at)
