@@ -144,6 +144,7 @@ class Daemon:
             await self._store_saved_journal()
             self._apply(self.settings)
             await self.tracker.restore()
+            self._seed_failover()
             await self._begin_run()
             await self.http.start(self.settings.http.host, self.settings.http.port)
             try:
@@ -246,6 +247,16 @@ class Daemon:
             self.metrics.set_service_state(service.name, self.tracker.service_state(service.name))
         self.settings = settings
 
+    def _seed_failover(self) -> None:
+        """Tell the failover tracker what the state tracker already knows (after a restart, or
+        a reload that adds nodes back): a node down before is not a new failure."""
+        for track in self.tracker.tracks.values():
+            self.failover.seed(track.check, track.state)
+        now = self._clock.now()
+        for service in self.settings.services:
+            down = self.tracker.service_state(service.name) is ServiceState.DOWN
+            self.failover.seed_service(service.name, down, now)
+
     async def reload(self) -> bool:
         """Re-read the configuration file; keep the running one if the new one is invalid."""
         if self._config_path is None:
@@ -261,12 +272,15 @@ class Daemon:
                 log.warning("reload: %s changed; it takes effect at the next restart", field)
                 new = new.model_copy(update={field: getattr(self.settings, field)})
         self._apply(new)
+        self._seed_failover()
         if self._running_id is not None and self._running_services != sorted(
             s.name for s in new.services
         ):
             # Which services this vantage measures changed: a new running interval says so.
-            self._end_run("reload")
-            self._open_running(self._clock.now())
+            # One instant for both: not a microsecond of the service may go unmeasured.
+            now = self._clock.now()
+            self._end_run("reload", at=now)
+            self._open_running(now)
         self.metrics.reloads.labels("applied").inc()
         log.info("configuration reloaded: %d checks", len(self.scheduler.checks))
         return True
@@ -333,13 +347,13 @@ class Daemon:
         )
         self.writer.submit_interval(IntervalOpen(running))
 
-    def _end_run(self, stopped: str = "clean") -> None:
-        """This run measured until now."""
+    def _end_run(self, stopped: str = "clean", *, at: datetime | None = None) -> None:
+        """This run measured until ``at`` (now by default)."""
         if self._running_id is not None:
             self.writer.submit_interval(
                 IntervalClose(
                     self._running_id,
-                    self._clock.now(),
+                    at or self._clock.now(),
                     detail={"services": self._running_services, "stopped": stopped},
                 )
             )
@@ -434,6 +448,9 @@ class Daemon:
             noticed = await last_notice_at(self._store, service.name)
             if noticed is not None:
                 self.metrics.last_notice.labels(service.name).set(noticed.timestamp())
+            else:  # never notified, or every notice revoked: no series, not a stale one
+                with contextlib.suppress(KeyError):
+                    self.metrics.last_notice.remove(service.name)
 
     @property
     def store(self) -> Store:

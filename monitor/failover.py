@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,6 +44,21 @@ from .writer import IntervalJournal, IntervalOpen, new_interval_id
 __all__ = ["FailoverEvent", "FailoverTracker", "node_address"]
 
 _TTL: Final = re.compile(r"\bttl (\d+)s\b")
+#: Frontend results remembered per service, to count those between a node's first failure and
+#: its confirmation (confirm x retry interval, a few probes).
+_RECENT: Final = 32
+
+
+def _count_frontend(event: FailoverEvent, result: ProbeResult) -> None:
+    """Count one frontend result against an event."""
+    event.frontend_probes += 1
+    if result.up:
+        if event.frontend_clean_at is None and event.last_frontend_failure is not None:
+            event.frontend_clean_at = result.started_at
+    else:
+        event.frontend_failures += 1
+        event.last_frontend_failure = result.started_at
+        event.frontend_clean_at = None
 
 
 def node_address(check: ScheduledCheck) -> str | None:
@@ -167,7 +183,14 @@ class FailoverTracker:
         self._node_state: dict[str, CheckState] = {}
         self._open: dict[str, FailoverEvent] = {}
         self._answers: dict[str, tuple[frozenset[str], int | None]] = {}
+        # Every address DNS has handed out for the service: a rotating answer is not new capacity.
+        self._seen: dict[str, set[str]] = {}
         self._service_down: dict[str, datetime | None] = {}
+        # The latest frontend results of each service: a node is confirmed down some probes
+        # after its first failure, and the frontend's failures in between belong to its event.
+        self._recent: dict[str, deque[ProbeResult]] = {}
+        # Nodes still down when capacity came back after a whole-service failure, since when.
+        self._pending: dict[str, datetime] = {}
 
     @property
     def open_events(self) -> list[FailoverEvent]:
@@ -195,11 +218,22 @@ class FailoverTracker:
         for check_id in [k for k in self._open if k not in known]:
             del self._open[check_id]
 
+    def seed(self, check: ScheduledCheck, state: CheckState) -> None:
+        """Know a node's state without an event (after a restart or reload: it was down before,
+        so its failure is not news)."""
+        if check.role is CheckRole.NODE:
+            self._node_state[check.id] = state
+
+    def seed_service(self, service: str, down: bool, at: datetime) -> None:
+        """Know whether the service is in an outage (after a restart), unless already known."""
+        self._service_down.setdefault(service, at if down else None)
+
     def check_changed(self, check: ScheduledCheck, state: CheckState, at: datetime) -> None:
         """A check's confirmed state changed at ``at`` (DOWN: its first failed probe; UP: the
         probe that recovered)."""
         if check.role is not CheckRole.NODE or check.service not in self._services:
             return
+        was = self._node_state.get(check.id)
         self._node_state[check.id] = state
         if state is CheckState.DOWN:
             self._node_down(check, at)
@@ -207,6 +241,13 @@ class FailoverTracker:
             event = self._open[check.id]
             event.capacity_at, event.capacity_how = at, "node recovered"
             self._close(check.id, at)
+        elif state is CheckState.UP and was is CheckState.DOWN:
+            # Capacity again after every node was down: a node still down fails over from now,
+            # once its next probe shows it is still down (nodes restarted together recover
+            # within a probe of each other, and that is no failover).
+            for node in self._nodes.get(check.service, []):
+                if self._node_state.get(node.id) is CheckState.DOWN and node.id not in self._open:
+                    self._pending.setdefault(node.id, at)
 
     def service_changed(self, service: str, down: bool, at: datetime) -> None:
         """This vantage's view of the service: in an outage (every frontend check down) or not."""
@@ -227,16 +268,14 @@ class FailoverTracker:
         at = result.started_at
         if check.role is CheckRole.DNS and result.up:
             self._dns_answer(service, result)
+        if check.role is CheckRole.FRONTEND:
+            self._recent.setdefault(service, deque(maxlen=_RECENT)).append(result)
+        pending = self._pending.pop(check.id, None)
+        if pending is not None and not result.up and check.id not in self._open:
+            self._open_event(check, pending)
         for event in self._events_of(service):
             if check.role is CheckRole.FRONTEND and at >= event.start:
-                event.frontend_probes += 1
-                if result.up:
-                    if event.frontend_clean_at is None and event.last_frontend_failure is not None:
-                        event.frontend_clean_at = at
-                else:
-                    event.frontend_failures += 1
-                    event.last_frontend_failure = at
-                    event.frontend_clean_at = None
+                _count_frontend(event, result)
             self._judge(event, at)
 
     def _events_of(self, service: str) -> list[FailoverEvent]:
@@ -245,12 +284,20 @@ class FailoverTracker:
     def _node_down(self, check: ScheduledCheck, at: datetime) -> None:
         nodes = self._nodes.get(check.service, [])
         if nodes and all(self._node_state.get(n.id) is CheckState.DOWN for n in nodes):
-            # No node left to fail over to: a whole-service failure, not a failover.
+            # No node left to fail over to: a whole-service failure, not a failover. Events
+            # that had already broken the promise are kept, the rest were its onset.
             for node in nodes:
-                self._open.pop(node.id, None)
+                event = self._open.get(node.id)
+                if event is not None and event.reasons:
+                    event.reasons.append("then every node failed")
+                    self._close(node.id, at)
+                else:
+                    self._open.pop(node.id, None)
             return
-        if check.id in self._open:
-            return
+        if check.id not in self._open:
+            self._open_event(check, at)
+
+    def _open_event(self, check: ScheduledCheck, at: datetime) -> None:
         terms = self._services[check.service].failover
         event = FailoverEvent(
             service=check.service,
@@ -265,33 +312,38 @@ class FailoverTracker:
             event.outage_since = max(down_since, at)
         if check.service in self._answers:
             answers, ttl = self._answers[check.service]
-            event.answers_at_start = answers
+            event.answers_at_start = frozenset(self._seen.get(check.service, ())) | answers
             event.dns_ttl = ttl
             if event.address is not None:
                 event.in_dns_at_start = event.address in answers
         self._open[check.id] = event
+        # The frontend's results since the node's first failure, before it was confirmed.
+        for result in self._recent.get(check.service, ()):
+            if result.started_at >= at:
+                _count_frontend(event, result)
 
     def _dns_answer(self, service: str, result: ProbeResult) -> None:
         answers = frozenset(result.answers)
         match = _TTL.search(result.detail)
         ttl = int(match[1]) if match else None
         self._answers[service] = (answers, ttl)
+        seen_before = frozenset(self._seen.get(service, ()))
+        self._seen.setdefault(service, set()).update(answers)
         for check_id, event in list(self._open.items()):
             if event.service != service or result.started_at < event.start:
                 continue
             if event.in_dns_at_start is None and event.address is not None:
                 event.in_dns_at_start = event.address in answers
-                event.answers_at_start = answers
+                event.answers_at_start = seen_before | answers
                 event.dns_ttl = ttl
             if (
-                event.address is not None
+                event.in_dns_at_start  # a node DNS never handed out cannot be taken out of it
                 and event.dns_removed_at is None
                 and event.address not in answers
             ):
                 event.dns_removed_at = result.started_at
-            joined = (
-                answers - event.answers_at_start - ({event.address} if event.address else set())
-            )
+            failed = {event.address} if event.address else set()
+            joined = answers - event.answers_at_start - failed
             if event.answers_at_start and joined:
                 event.capacity_at = result.started_at
                 event.capacity_how = f"new address {', '.join(sorted(joined))} in DNS"
@@ -318,7 +370,9 @@ class FailoverTracker:
         if final and not event.reasons and self._on_event is not None:
             event.reasons = final
             self._on_event("breached", event, at)
-        event.reasons = final or event.reasons
+        # The breaches as of the close, then what else was noted (every node failing after).
+        noted = [r for r in event.reasons if r.startswith("then ")]
+        event.reasons = (final or [r for r in event.reasons if r not in noted]) + noted
         record = IntervalRecord(
             IntervalKind.FAILOVER,
             self._vantage,

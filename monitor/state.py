@@ -213,11 +213,10 @@ class StateTracker:
                 IntervalRecord(IntervalKind.GAP, self._vantage, check.id, previous.started_at, at)
             )
         if result.up:
-            recovered = track.state is CheckState.DOWN
             self._on_success(track, result)
             changed = track.state is not CheckState.UP
             self._set_state(track, CheckState.UP)
-            if recovered and self._on_check_change is not None:
+            if changed and self._on_check_change is not None:
                 self._on_check_change(check, CheckState.UP, result.started_at)
             if changed and check.role is CheckRole.FRONTEND:
                 self._evaluate(check.service, result, track)

@@ -32,6 +32,12 @@ def _local(instant: datetime | None, zone: tzinfo) -> str:
     return instant.astimezone(zone).isoformat(sep=" ", timespec="seconds")
 
 
+def _secs(value: timedelta | float) -> str:
+    """Seconds exactly, to the microsecond, without trailing zeros (``:g`` would round)."""
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    return f"{seconds:.6f}".rstrip("0").rstrip(".")
+
+
 def _duration(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     hours, rest = divmod(seconds, 3600)
@@ -67,7 +73,7 @@ def _days(service: ServiceReport) -> list[str]:
     for day in service.credits.days:
         lines.append(
             f"| {day.date.isoformat()} | {format_money(day.fee, units)}"
-            f" | {day.unavailable.total_seconds():g} | {day.excluded.total_seconds():g}"
+            f" | {_secs(day.unavailable)} | {_secs(day.excluded)}"
             f" | {day.credited_minutes} | {format_money(day.credit, units)}"
             f" | {'yes' if day.capped else ''} |"
         )
@@ -113,8 +119,8 @@ def _outages(service: ServiceReport) -> list[str]:
                     f" {format_money(piece.credit, units)} before the day's cap"
                 )
             lines.append(
-                f"- {piece.date.isoformat()}: {piece.unavailable.total_seconds():g} s unavailable,"
-                f" {piece.excluded.total_seconds():g} s excluded{earned}"
+                f"- {piece.date.isoformat()}: {_secs(piece.unavailable)} s unavailable,"
+                f" {_secs(piece.excluded)} s excluded{earned}"
             )
         lines.append("")
     return lines
@@ -178,7 +184,7 @@ def _exclusions(service: ServiceReport) -> list[str]:
             f"| {r.id} | {_local(r.start, zone)} to {_local(r.end, zone)} | {_text(r.reason)}"
             f" | {_local(r.announced_at, zone) if r.announced_at else 'never'}"
             f" | {_text(r.note)} | {_text(r.added_by)}, {_local(r.added_at, zone)}"
-            f" | {status} | {view.excluded.total_seconds():g} |"
+            f" | {status} | {_secs(view.excluded)} |"
         )
     return lines
 
@@ -236,8 +242,8 @@ def _failovers(service: ServiceReport) -> list[str]:
         lines.append(
             f"| {_text(record.subject.partition('/')[2])} | {_text(record.vantage)}"
             f" | {_local(record.start, zone)} | {_local(record.end, zone)} | {_text(verdict)}"
-            f" | {d.get('frontend_failures', '')} | {d.get('frontend_outage_seconds', 0):g} s"
-            f" | {'' if removed is None else f'{removed:g} s'}"
+            f" | {d.get('frontend_failures', '')} | {_secs(d.get('frontend_outage_seconds', 0))} s"
+            f" | {'' if removed is None else f'{_secs(removed)} s'}"
             f" | {_text(d.get('capacity_back_by') or '')} |"
         )
     return lines

@@ -61,6 +61,8 @@ _MINUTE = timedelta(minutes=1)
 #: How far around the month outages are looked for when matching notices: a notice near the
 #: month's edges may answer an outage just outside it.
 _AROUND = timedelta(days=2)
+#: The furthest back an outage running into the month is followed to its start.
+_FURTHEST = timedelta(days=64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,15 +384,20 @@ async def _with_notices(
     across the month's edge is matched whole, from its real start. Listed are the notices given in
     the month and those that answer one of its outages.
     """
-    around = [
-        window
-        for window in (
-            Interval(month.start - _AROUND, max(month.start - _AROUND, min(month.start, now))),
-            Interval(month.end, max(month.end, min(month.end + _AROUND, now))),
-        )
-        if not window.empty
-    ]
-    outside = [(await service_verdict(store, service, w, now)).outage for w in around]
+    outside = []
+    # Before the month: far enough back to find where an outage running into it began (an
+    # outage cut at the window's start began earlier still), up to two months.
+    back = _AROUND
+    while True:
+        window = Interval(month.start - back, max(month.start - back, min(month.start, now)))
+        before = (await service_verdict(store, service, window, now)).outage
+        if window.empty or not before or before[0].start > window.start or back >= _FURTHEST:
+            break
+        back *= 2
+    outside.append(before)
+    after = Interval(month.end, max(month.end, min(month.end + _AROUND, now)))
+    if not after.empty:
+        outside.append((await service_verdict(store, service, after, now)).outage)
     whole = union(*outside, (o.span for o in outages))
     start = min([month.start, *(o.start for o in whole)]) - NOTICE_EARLY
     end = max([month.end, *(o.end for o in whole)]) + NOTICE_WITHIN

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -70,3 +71,51 @@ async def test_quorum_state_and_last_notice_are_published(tmp_path: Path) -> Non
         == (NOW - timedelta(minutes=20)).timestamp()
     )
     await store.close()
+
+
+class TickingClock(FakeClock):
+    """Fake time whose wall clock moves a microsecond at each reading, as a real one does."""
+
+    def now(self) -> datetime:
+        self.ticks = getattr(self, "ticks", 0) + 1
+        return super().now() + timedelta(microseconds=self.ticks)
+
+
+async def test_a_reload_that_changes_the_services_leaves_no_unmeasured_instant(
+    tmp_path: Path,
+) -> None:
+    """The running interval is closed and the next opened at one instant: under gap_policy down
+    even a microsecond between them would be credited as a minute."""
+    db = tmp_path / "r.db"
+    config = tmp_path / "slawatch.yaml"
+    config.write_text(f'store: "sqlite:///{db}"\nhttp: {{listen: "127.0.0.1:0"}}\n' + CONFIG)
+    clock = TickingClock(NOW)
+    daemon = Daemon(
+        parse_settings(config.read_text(), str(config)),
+        clock=clock,
+        store=SQLiteStore(db),
+        registry=CollectorRegistry(),
+        config_path=config,
+    )
+    running = asyncio.create_task(daemon.run(handle_signals=False))
+    await asyncio.wait_for(daemon.ready.wait(), 10)
+    await clock.advance(5)
+    config.write_text(
+        config.read_text()
+        + '  - {name: api, contract: c, frontend: [{name: v1, type: http, url: "http://127.0.0.1:1/"}]}\n'
+    )
+
+    assert await daemon.reload()
+    await clock.advance(5)
+    daemon.stop()
+    await asyncio.wait_for(running, 30)
+
+    store = SQLiteStore(db)
+    await store.open()
+    runs = await store.intervals(
+        start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1), kinds=[IntervalKind.RUNNING]
+    )
+    await store.close()
+    assert [r.detail["services"] for r in runs] == [["shop"], ["api", "shop"]]
+    assert runs[0].end == runs[1].start
+    assert runs[0].detail["stopped"] == "reload"

@@ -171,14 +171,89 @@ def test_capacity_not_back_in_time_breaches(
 
 
 def test_every_node_down_is_not_a_failover(tracker: FailoverTracker, journal: Journal) -> None:
-    """With no node left the service simply fails: no failover event is recorded."""
+    """With no node left the service simply fails: no event for that time. Once node-a is back,
+    node-b (still down) fails over from then on."""
+    tracker.check_changed(NODE_A, CheckState.DOWN, t(0))
+    tracker.check_changed(NODE_B, CheckState.DOWN, t(3))
+    assert tracker.open_events == []
+    tracker.check_changed(NODE_A, CheckState.UP, t(100))
+    tracker.observe(NODE_B, probe(NODE_B, 110, up=False))
+    tracker.check_changed(NODE_B, CheckState.UP, t(130))
+
+    (event,) = journal.events
+    assert (event.subject, event.start, event.end) == ("shop/node-b", t(100), t(130))
+    assert tracker.open_events == []
+
+
+def test_nodes_restarted_together_are_no_failover(
+    tracker: FailoverTracker, journal: Journal
+) -> None:
+    """After every node was down, one that recovers a probe after the other is no event."""
     tracker.check_changed(NODE_A, CheckState.DOWN, t(0))
     tracker.check_changed(NODE_B, CheckState.DOWN, t(3))
     tracker.check_changed(NODE_A, CheckState.UP, t(100))
-    tracker.check_changed(NODE_B, CheckState.UP, t(101))
+    tracker.observe(NODE_B, probe(NODE_B, 100.5))
+    tracker.check_changed(NODE_B, CheckState.UP, t(100.5))
 
     assert journal.events == []
     assert tracker.open_events == []
+
+
+def test_a_breached_event_is_kept_when_every_node_then_fails(
+    tracker: FailoverTracker, journal: Journal
+) -> None:
+    """A breach already certain is evidence: stored, with the whole-service failure noted."""
+    tracker.check_changed(NODE_A, CheckState.DOWN, t(0))
+    tracker.observe(HOME, probe(HOME, 700))
+    tracker.check_changed(NODE_B, CheckState.DOWN, t(800))
+
+    (event,) = journal.events
+    assert event.end == t(800)
+    assert event.detail["reasons"] == [
+        "capacity not back within 600s (still missing)",
+        "then every node failed",
+    ]
+
+
+def test_frontend_failures_before_the_node_is_confirmed_count(
+    tracker: FailoverTracker, journal: Journal
+) -> None:
+    """The node's first failure is at 0 and it is confirmed at 4: the frontend's failure at 1
+    (a request the balancer sent to it) belongs to the event."""
+    tracker.observe(HOME, probe(HOME, -2))
+    tracker.observe(HOME, probe(HOME, 1, up=False))
+    tracker.observe(HOME, probe(HOME, 3))
+    tracker.check_changed(NODE_A, CheckState.DOWN, t(0))
+    tracker.check_changed(NODE_A, CheckState.UP, t(60))
+
+    detail = journal.events[0].detail
+    assert (detail["frontend_probes"], detail["frontend_failures"]) == (2, 1)
+    assert detail["frontend_clean_after_seconds"] == 3.0
+
+
+def test_a_node_dns_never_handed_out_is_not_removed_from_it(
+    tracker: FailoverTracker, journal: Journal
+) -> None:
+    """A node by a private address behind a public name: no DNS removal to report."""
+    tracker.observe(DNS, answer(-5, "198.51.100.7"))
+    tracker.check_changed(NODE_A, CheckState.DOWN, t(0))
+    tracker.observe(DNS, answer(30, "198.51.100.7"))
+    tracker.check_changed(NODE_A, CheckState.UP, t(40))
+
+    assert journal.events[0].detail["dns"]["in_answer_at_start"] is False
+    assert journal.events[0].detail["dns"]["removed_after_seconds"] is None
+
+
+def test_a_rotating_answer_is_not_new_capacity(tracker: FailoverTracker, journal: Journal) -> None:
+    """An answer that hands out a subset of the known addresses in turn brings nothing new."""
+    tracker.observe(DNS, answer(-20, "192.0.2.11", "192.0.2.12"))
+    tracker.observe(DNS, answer(-10, "192.0.2.12", "192.0.2.14"))
+    tracker.observe(DNS, answer(-5, "192.0.2.11", "192.0.2.12"))
+    tracker.check_changed(NODE_A, CheckState.DOWN, t(0))
+    tracker.observe(DNS, answer(30, "192.0.2.12", "192.0.2.14"))
+
+    assert journal.events == []
+    assert len(tracker.open_events) == 1
 
 
 def test_dns_stops_handing_out_the_node_and_a_new_address_joins(

@@ -315,3 +315,28 @@ async def test_a_close_never_goes_before_its_interval_s_start(
     assert journal.journal_depth > 0
     assert await kinds(store, journal, IntervalKind.OUTAGE) == [("shop", 100.0, 100.0)]
     assert journal.journal_depth == 0
+
+
+async def test_every_confirmed_change_is_told(store: Store, journal: ResultWriter) -> None:
+    """Unknown to up, up to down (at the first failure), down to up: each told once."""
+    changes: list[tuple[str, CheckState, float]] = []
+    tracker = StateTracker(
+        store,
+        journal,
+        "v1",
+        on_check_change=lambda c, state, at: changes.append(
+            (c.name, state, (at - T0).total_seconds())
+        ),
+    )
+    node = check("node-a", CheckRole.NODE)
+    tracker.set_checks([node])
+    for seconds, outcome in ((0, Outcome.UP), (10, Outcome.UP), (20, Outcome.TIMEOUT)):
+        tracker.observe(node, result(node, seconds, outcome))
+    tracker.observe(node, result(node, 22, Outcome.TIMEOUT))
+    tracker.observe(node, result(node, 30))
+
+    assert changes == [
+        ("node-a", CheckState.UP, 0.0),
+        ("node-a", CheckState.DOWN, 20.0),
+        ("node-a", CheckState.UP, 30.0),
+    ]

@@ -506,3 +506,37 @@ async def test_markdown_lists_the_failover_events(db: Path) -> None:
         "| node-a | sh-1 | 2026-10-03 14:00:00+08:00 | 2026-10-03 14:04:00+08:00 | kept |" in text
     )
     assert "breached: frontend down 45s at a stretch (at most 30s)" in text
+
+
+async def test_a_notice_answers_a_long_outage_that_began_last_month(tmp_path: Path) -> None:
+    """An outage from 28 October to 1 November, noticed 5 minutes after it began: November's
+    report times the notice from the real start, days before the month (and before the usual
+    look-around), and does not call it unnotified."""
+    path = tmp_path / "edge.db"
+    store = SQLiteStore(path)
+    await store.open()
+    await store.open_interval(
+        IntervalRecord(
+            IntervalKind.RUNNING,
+            "sh-1",
+            "*",
+            local(20, 0),
+            local(5, 0, month=11),
+            detail={"services": ["shop"]},
+        )
+    )
+    await store.open_interval(
+        IntervalRecord(IntervalKind.OUTAGE, "sh-1", "shop", local(25, 10), local(1, 2, month=11))
+    )
+    await store.add_notice(
+        NoticeRecord(
+            service="shop", at=local(25, 10, 5), ref="status page", added_by="ops", added_at=NOW
+        )
+    )
+    report = await build_report(store, settings(path), 2026, 11, now=local(10, 0, month=11))
+    await store.close()
+
+    (outage,) = report.services[0].outages
+    assert outage.span.start == local(1, 0, month=11)
+    assert outage.notice is not None
+    assert outage.time_to_notice == timedelta(minutes=5)
