@@ -7,17 +7,16 @@ thing done, and closes it. Errors are one line (see :mod:`monitor.cli`).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import shutil
 import subprocess
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from .config import Settings, load_settings
+from .cli_common import with_store
+from .config import load_settings
 from .errors import InputError, StorageError
 from .timefmt import parse_date, parse_instant
 
@@ -27,20 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["add_db_commands"]
 
 _T = TypeVar("_T")
-
-
-def _with_store(settings: Settings, work: Callable[[Store], Awaitable[_T]]) -> _T:
-    from .store import open_store  # noqa: PLC0415 - keeps `slawatch credits` light
-
-    async def run() -> _T:
-        store = open_store(settings.store)
-        await store.open()
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(run())
 
 
 def _instant_or_date(text: str, option: str) -> datetime:
@@ -56,7 +41,7 @@ def _instant_or_date(text: str, option: str) -> datetime:
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    version = _with_store(settings, lambda store: store.schema_version())
+    version = with_store(settings, lambda store: store.schema_version())
     print(f"schema at version {version}")
     return 0
 
@@ -71,7 +56,7 @@ def _cmd_prune(args: argparse.Namespace) -> int:
             f"--before: {before.isoformat()} would remove results younger than retention_days "
             f"({settings.retention_days}, C8); the earliest allowed is {kept_from.isoformat()}"
         )
-    removed = _with_store(settings, lambda store: store.prune(before))
+    removed = with_store(settings, lambda store: store.prune(before))
     print(f"removed {removed} results older than {before.isoformat()}")
     return 0
 
@@ -81,7 +66,7 @@ def _cmd_rebuild(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     start = _instant_or_date(args.date_from, "--from")
-    summaries = _with_store(
+    summaries = with_store(
         settings,
         lambda store: rebuild(
             store, settings, start=start, now=datetime.now(UTC), vantages=args.vantage
@@ -151,7 +136,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
             assert isinstance(store, SQLiteStore)  # noqa: S101 - the only other kind of store
             await store.backup(target)
 
-        _with_store(settings, copy)
+        with_store(settings, copy)
     print(f"backup written to {target}")
     return 0
 

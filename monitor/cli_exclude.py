@@ -6,48 +6,21 @@ Who made a change is ``--by``, or the login name of whoever ran the command.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import getpass
 import json
 import sys
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .cli_common import author, with_store
 from .config import load_settings
-from .errors import InputError
 
 if TYPE_CHECKING:
-    from .store.base import ExclusionRecord, Store
+    from .store.base import ExclusionRecord
 
 # The store and validation modules are imported by each command when it runs, so that
 # `slawatch credits` does not load database drivers.
 
 __all__ = ["add_exclude_commands"]
-
-
-def _by(args: argparse.Namespace) -> str:
-    if args.by:
-        return str(args.by)
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name (a container without a passwd entry)
-        raise InputError("--by: cannot tell who you are; say so with --by NAME") from None
-
-
-def _run(config: str, work: Any) -> Any:
-    from .store import open_store  # noqa: PLC0415 - keeps `slawatch credits` light
-
-    settings = load_settings(config)
-
-    async def run() -> Any:
-        store: Store = open_store(settings.store)
-        await store.open()
-        try:
-            return await work(store, settings)
-        finally:
-            await store.close()
-
-    return asyncio.run(run())
 
 
 def _line(record: ExclusionRecord) -> str:
@@ -63,6 +36,7 @@ def _line(record: ExclusionRecord) -> str:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
     from .exclusions import NewExclusion, add_exclusion, parse_input  # noqa: PLC0415
 
     fields = {
@@ -75,20 +49,21 @@ def _cmd_add(args: argparse.Namespace) -> int:
     if args.announced_at is not None:
         fields["announced_at"] = args.announced_at
     entry: NewExclusion = parse_input(NewExclusion, fields, "exclude add")
-    by = _by(args)
-    record = _run(
-        args.config,
-        lambda store, settings: add_exclusion(store, settings, entry, by=by, now=datetime.now(UTC)),
+    by = author(args)
+    record = with_store(
+        settings,
+        lambda store: add_exclusion(store, settings, entry, by=by, now=datetime.now(UTC)),
     )
     print(_line(record))
     return 0
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
     from .exclusions import exclusion_to_json  # noqa: PLC0415
 
-    records: list[ExclusionRecord] = _run(
-        args.config, lambda store, _: store.exclusions(service=args.service)
+    records: list[ExclusionRecord] = with_store(
+        settings, lambda store: store.exclusions(service=args.service)
     )
     if args.format == "json":
         json.dump([exclusion_to_json(r) for r in records], sys.stdout, indent=2)
@@ -100,13 +75,14 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_revoke(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
     from .exclusions import Revocation, parse_input, revoke_exclusion  # noqa: PLC0415
 
     revocation: Revocation = parse_input(Revocation, {"note": args.note}, "exclude revoke")
-    by = _by(args)
-    record = _run(
-        args.config,
-        lambda store, _: revoke_exclusion(store, args.id, revocation, by=by, now=datetime.now(UTC)),
+    by = author(args)
+    record = with_store(
+        settings,
+        lambda store: revoke_exclusion(store, args.id, revocation, by=by, now=datetime.now(UTC)),
     )
     print(_line(record))
     return 0

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 # The same shell as `slawatch exclude`: who is acting, and a store opened around the work.
-from .cli_exclude import _by, _run
+from .cli_common import author, with_store
+from .config import load_settings
 
 if TYPE_CHECKING:
     from .store.base import NoticeRecord
@@ -35,25 +36,27 @@ def _line(record: NoticeRecord) -> str:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
     from .exclusions import parse_input  # noqa: PLC0415
     from .notices import NewNotice, add_notice  # noqa: PLC0415
 
     fields = {"service": args.service, "at": args.at, "ref": args.ref}
     entry: NewNotice = parse_input(NewNotice, fields, "notice add")
-    by = _by(args)
-    record = _run(
-        args.config,
-        lambda store, settings: add_notice(store, settings, entry, by=by, now=datetime.now(UTC)),
+    by = author(args)
+    record = with_store(
+        settings,
+        lambda store: add_notice(store, settings, entry, by=by, now=datetime.now(UTC)),
     )
     print(_line(record))
     return 0
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
     from .notices import notice_to_json  # noqa: PLC0415
 
-    records: list[NoticeRecord] = _run(
-        args.config, lambda store, _: store.notices(service=args.service)
+    records: list[NoticeRecord] = with_store(
+        settings, lambda store: store.notices(service=args.service)
     )
     if args.format == "json":
         json.dump([notice_to_json(r) for r in records], sys.stdout, indent=2)
@@ -65,14 +68,15 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_revoke(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
     from .exclusions import Revocation, parse_input  # noqa: PLC0415
     from .notices import revoke_notice  # noqa: PLC0415
 
     revocation: Revocation = parse_input(Revocation, {"note": args.note}, "notice revoke")
-    by = _by(args)
-    record = _run(
-        args.config,
-        lambda store, _: revoke_notice(store, args.id, revocation, by=by, now=datetime.now(UTC)),
+    by = author(args)
+    record = with_store(
+        settings,
+        lambda store: revoke_notice(store, args.id, revocation, by=by, now=datetime.now(UTC)),
     )
     print(_line(record))
     return 0
