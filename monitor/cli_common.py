@@ -6,8 +6,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import Settings
 from .errors import InputError
@@ -15,7 +18,7 @@ from .errors import InputError
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["author", "with_store"]
+__all__ = ["author", "revoke_command", "show", "with_store"]
 
 _T = TypeVar("_T")
 
@@ -43,3 +46,38 @@ def author(args: argparse.Namespace) -> str:
         return getpass.getuser()
     except (OSError, KeyError):  # no login name (a container without a passwd entry)
         raise InputError("--by: cannot tell who you are; say so with --by NAME") from None
+
+
+def show(
+    records: Sequence[_T],
+    fmt: str,
+    to_json: Callable[[_T], dict[str, Any]],
+    line: Callable[[_T], str],
+) -> None:
+    """Print annotations (exclusions, notices) as JSON, or one line each."""
+    if fmt == "json":
+        json.dump([to_json(r) for r in records], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    for record in records:
+        print(line(record))
+
+
+def revoke_command(
+    args: argparse.Namespace,
+    source: str,
+    revoke: Callable[..., Awaitable[_T]],
+    line: Callable[[_T], str],
+) -> int:
+    """``... revoke ID --note WHY``: mark an annotation revoked by whoever runs it, and show it."""
+    from .config import load_settings  # noqa: PLC0415
+    from .exclusions import Revocation, parse_input  # noqa: PLC0415
+
+    settings = load_settings(args.config)
+    revocation: Revocation = parse_input(Revocation, {"note": args.note}, source)
+    by = author(args)
+    record = with_store(
+        settings, lambda store: revoke(store, args.id, revocation, by=by, now=datetime.now(UTC))
+    )
+    print(line(record))
+    return 0

@@ -6,12 +6,10 @@ Who made a change is ``--by``, or the login name of whoever ran the command.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from .cli_common import author, with_store
+from .cli_common import author, revoke_command, show, with_store
 from .config import load_settings
 
 if TYPE_CHECKING:
@@ -36,9 +34,9 @@ def _line(record: ExclusionRecord) -> str:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
     from .exclusions import NewExclusion, add_exclusion, parse_input  # noqa: PLC0415
 
+    settings = load_settings(args.config)
     fields = {
         "service": args.service,
         "start": args.start,
@@ -59,33 +57,18 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
     from .exclusions import exclusion_to_json  # noqa: PLC0415
 
-    records: list[ExclusionRecord] = with_store(
-        settings, lambda store: store.exclusions(service=args.service)
-    )
-    if args.format == "json":
-        json.dump([exclusion_to_json(r) for r in records], sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        for record in records:
-            print(_line(record))
+    settings = load_settings(args.config)
+    records = with_store(settings, lambda store: store.exclusions(service=args.service))
+    show(records, args.format, exclusion_to_json, _line)
     return 0
 
 
 def _cmd_revoke(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
-    from .exclusions import Revocation, parse_input, revoke_exclusion  # noqa: PLC0415
+    from .exclusions import revoke_exclusion  # noqa: PLC0415
 
-    revocation: Revocation = parse_input(Revocation, {"note": args.note}, "exclude revoke")
-    by = author(args)
-    record = with_store(
-        settings,
-        lambda store: revoke_exclusion(store, args.id, revocation, by=by, now=datetime.now(UTC)),
-    )
-    print(_line(record))
-    return 0
+    return revoke_command(args, "exclude revoke", revoke_exclusion, _line)
 
 
 def add_exclude_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -6,13 +6,11 @@ Who made a change is ``--by``, or the login name of whoever ran the command.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 # The same shell as `slawatch exclude`: who is acting, and a store opened around the work.
-from .cli_common import author, with_store
+from .cli_common import author, revoke_command, show, with_store
 from .config import load_settings
 
 if TYPE_CHECKING:
@@ -36,10 +34,10 @@ def _line(record: NoticeRecord) -> str:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
     from .exclusions import parse_input  # noqa: PLC0415
     from .notices import NewNotice, add_notice  # noqa: PLC0415
 
+    settings = load_settings(args.config)
     fields = {"service": args.service, "at": args.at, "ref": args.ref}
     entry: NewNotice = parse_input(NewNotice, fields, "notice add")
     by = author(args)
@@ -52,34 +50,18 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
     from .notices import notice_to_json  # noqa: PLC0415
 
-    records: list[NoticeRecord] = with_store(
-        settings, lambda store: store.notices(service=args.service)
-    )
-    if args.format == "json":
-        json.dump([notice_to_json(r) for r in records], sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        for record in records:
-            print(_line(record))
+    settings = load_settings(args.config)
+    records = with_store(settings, lambda store: store.notices(service=args.service))
+    show(records, args.format, notice_to_json, _line)
     return 0
 
 
 def _cmd_revoke(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
-    from .exclusions import Revocation, parse_input  # noqa: PLC0415
     from .notices import revoke_notice  # noqa: PLC0415
 
-    revocation: Revocation = parse_input(Revocation, {"note": args.note}, "notice revoke")
-    by = author(args)
-    record = with_store(
-        settings,
-        lambda store: revoke_notice(store, args.id, revocation, by=by, now=datetime.now(UTC)),
-    )
-    print(_line(record))
-    return 0
+    return revoke_command(args, "notice revoke", revoke_notice, _line)
 
 
 def add_notice_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

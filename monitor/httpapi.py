@@ -12,11 +12,14 @@ from __future__ import annotations
 import hmac
 import json
 import socket
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from .errors import InputError, MonitorError, StorageError
 from .exclusions import (
@@ -33,6 +36,7 @@ from .timefmt import format_instant
 
 if TYPE_CHECKING:
     from .daemon import Daemon
+    from .store.base import Store
 
 __all__ = ["HttpSurface"]
 
@@ -53,13 +57,9 @@ class HttpSurface:
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/api/state", self._state)
-        app.router.add_get("/api/exclusions", self._list_exclusions)
-        app.router.add_post("/api/exclusions", self._add_exclusion)
-        app.router.add_post(r"/api/exclusions/{id:\d+}/revoke", self._revoke_exclusion)
-        app.router.add_get("/api/notices", self._list_notices)
-        app.router.add_post("/api/notices", self._add_notice)
-        app.router.add_post(r"/api/notices/{id:\d+}/revoke", self._revoke_notice)
         self._app = app
+        for kind in (_EXCLUSIONS, _NOTICES):
+            self._annotations(kind)
 
     async def start(self, host: str, port: int) -> None:
         """Listen on ``host:port`` (port 0 picks a free one, reported in ``address``)."""
@@ -178,7 +178,7 @@ class HttpSurface:
             "vantages_down": down,
         }
 
-    def _refusal(self, request: web.Request, api: str = "exclusions") -> web.Response | None:
+    def _refusal(self, request: web.Request, api: str) -> web.Response | None:
         """None when the request carries the configured bearer token; else the refusal."""
         token = self._daemon.settings.http.api_token
         if token is None:
@@ -204,107 +204,97 @@ class HttpSurface:
             raise InputError("by: expected a name of 1 to 200 characters")
         return body, "api" if by is None else f"api:{by}"
 
-    async def _list_exclusions(self, request: web.Request) -> web.Response:
-        refused = self._refusal(request)
-        if refused is not None:
-            return refused
-        service = request.query.get("service")
-        try:
-            records = await self._daemon.store.exclusions(service=service)
-        except StorageError as error:
-            return _error(503, str(error))
-        return web.json_response([exclusion_to_json(r) for r in records])
+    def _annotations(self, kind: _Annotations) -> None:
+        """Routes to list, add and revoke one kind of annotation (exclusions, notices)."""
+        base = f"/api/{kind.plural}"
 
-    async def _add_exclusion(self, request: web.Request) -> web.Response:
-        refused = self._refusal(request)
-        if refused is not None:
-            return refused
-        daemon = self._daemon
-        try:
-            body, by = await self._body(request)
-            entry: NewExclusion = parse_input(NewExclusion, body, "body")
-            record = await add_exclusion(
-                daemon.store, daemon.settings, entry, by=by, now=daemon.clock_now()
-            )
-        except InputError as error:
-            return _error(400, str(error))
-        except StorageError as error:
-            return _error(503, str(error))
-        return web.json_response(exclusion_to_json(record), status=201)
+        async def listing(request: web.Request) -> web.Response:
+            refused = self._refusal(request, kind.plural)
+            if refused is not None:
+                return refused
+            service = request.query.get("service")
+            try:
+                records = await kind.find(self._daemon.store, service)
+            except StorageError as error:
+                return _error(503, str(error))
+            return web.json_response([kind.to_json(r) for r in records])
 
-    async def _revoke_exclusion(self, request: web.Request) -> web.Response:
-        refused = self._refusal(request)
-        if refused is not None:
-            return refused
-        daemon = self._daemon
-        ident = int(request.match_info["id"])
-        try:
-            body, by = await self._body(request)
-            revocation: Revocation = parse_input(Revocation, body, "body")
-            known = {r.id: r for r in await daemon.store.exclusions()}
-            if ident not in known:
-                return _error(404, f"no exclusion {ident}")
-            if known[ident].revoked_at is not None:
-                return _error(409, f"exclusion {ident} is already revoked")
-            record = await revoke_exclusion(
-                daemon.store, ident, revocation, by=by, now=daemon.clock_now()
-            )
-        except InputError as error:
-            return _error(400, str(error))
-        except StorageError as error:
-            return _error(503, str(error))
-        return web.json_response(exclusion_to_json(record))
+        async def adding(request: web.Request) -> web.Response:
+            refused = self._refusal(request, kind.plural)
+            if refused is not None:
+                return refused
+            daemon = self._daemon
+            try:
+                body, by = await self._body(request)
+                entry = parse_input(kind.new, body, "body")
+                record = await kind.add(
+                    daemon.store, daemon.settings, entry, by=by, now=daemon.clock_now()
+                )
+            except InputError as error:
+                return _error(400, str(error))
+            except StorageError as error:
+                return _error(503, str(error))
+            return web.json_response(kind.to_json(record), status=201)
 
-    async def _list_notices(self, request: web.Request) -> web.Response:
-        refused = self._refusal(request, "notices")
-        if refused is not None:
-            return refused
-        service = request.query.get("service")
-        try:
-            records = await self._daemon.store.notices(service=service)
-        except StorageError as error:
-            return _error(503, str(error))
-        return web.json_response([notice_to_json(r) for r in records])
+        async def revoking(request: web.Request) -> web.Response:
+            refused = self._refusal(request, kind.plural)
+            if refused is not None:
+                return refused
+            daemon = self._daemon
+            ident = int(request.match_info["id"])
+            try:
+                body, by = await self._body(request)
+                revocation: Revocation = parse_input(Revocation, body, "body")
+                known = {r.id: r for r in await kind.find(daemon.store, None)}
+                if ident not in known:
+                    return _error(404, f"no {kind.singular} {ident}")
+                if known[ident].revoked_at is not None:
+                    return _error(409, f"{kind.singular} {ident} is already revoked")
+                record = await kind.revoke(
+                    daemon.store, ident, revocation, by=by, now=daemon.clock_now()
+                )
+            except InputError as error:
+                return _error(400, str(error))
+            except StorageError as error:
+                return _error(503, str(error))
+            return web.json_response(kind.to_json(record))
 
-    async def _add_notice(self, request: web.Request) -> web.Response:
-        refused = self._refusal(request, "notices")
-        if refused is not None:
-            return refused
-        daemon = self._daemon
-        try:
-            body, by = await self._body(request)
-            entry: NewNotice = parse_input(NewNotice, body, "body")
-            record = await add_notice(
-                daemon.store, daemon.settings, entry, by=by, now=daemon.clock_now()
-            )
-        except InputError as error:
-            return _error(400, str(error))
-        except StorageError as error:
-            return _error(503, str(error))
-        return web.json_response(notice_to_json(record), status=201)
+        self._app.router.add_get(base, listing)
+        self._app.router.add_post(base, adding)
+        self._app.router.add_post(base + r"/{id:\d+}/revoke", revoking)
 
-    async def _revoke_notice(self, request: web.Request) -> web.Response:
-        refused = self._refusal(request, "notices")
-        if refused is not None:
-            return refused
-        daemon = self._daemon
-        ident = int(request.match_info["id"])
-        try:
-            body, by = await self._body(request)
-            revocation: Revocation = parse_input(Revocation, body, "body")
-            known = {r.id: r for r in await daemon.store.notices()}
-            if ident not in known:
-                return _error(404, f"no notice {ident}")
-            if known[ident].revoked_at is not None:
-                return _error(409, f"notice {ident} is already revoked")
-            record = await revoke_notice(
-                daemon.store, ident, revocation, by=by, now=daemon.clock_now()
-            )
-        except InputError as error:
-            return _error(400, str(error))
-        except StorageError as error:
-            return _error(503, str(error))
-        return web.json_response(notice_to_json(record))
+
+@dataclass(frozen=True, slots=True)
+class _Annotations:
+    """One kind of annotation people manage through the API: how to list, add, revoke, show."""
+
+    singular: str
+    plural: str
+    new: type[BaseModel]
+    find: Callable[[Store, str | None], Awaitable[Sequence[Any]]]
+    add: Callable[..., Awaitable[Any]]
+    revoke: Callable[..., Awaitable[Any]]
+    to_json: Callable[[Any], dict[str, Any]]
+
+
+_EXCLUSIONS = _Annotations(
+    "exclusion",
+    "exclusions",
+    NewExclusion,
+    lambda store, service: store.exclusions(service=service),
+    add_exclusion,
+    revoke_exclusion,
+    exclusion_to_json,
+)
+_NOTICES = _Annotations(
+    "notice",
+    "notices",
+    NewNotice,
+    lambda store, service: store.notices(service=service),
+    add_notice,
+    revoke_notice,
+    notice_to_json,
+)
 
 
 def _failover(event: FailoverEvent) -> dict[str, Any]:

@@ -9,30 +9,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-from prometheus_client import CollectorRegistry
 
-from monitor.clock import FakeClock
-from monitor.config import parse_settings
-from monitor.daemon import Daemon
-from monitor.store.sqlite import SQLiteStore
-
-TOKEN = "t0ken-for-tests"  # noqa: S105 - a test's own token
-
-
-def config(db: Path, token: str | None = TOKEN) -> str:
-    http = (
-        f'{{listen: "127.0.0.1:0", api_token: "{token}"}}' if token else '{listen: "127.0.0.1:0"}'
-    )
-    return f"""
-store: "sqlite:///{db}"
-http: {http}
-contracts: {{c: {{currency: USD, daily_fee: "10.00"}}}}
-services:
-  - {{name: shop, contract: c, frontend: [{{name: home, type: http, url: "http://127.0.0.1:1/"}}]}}
-"""
-
+from .api_client import TOKEN, Api, config, serve
 
 MAINTENANCE = {
     "service": "shop",
@@ -43,37 +22,6 @@ MAINTENANCE = {
     "note": "announced by mail, ticket 4411",
     "by": "alice",
 }
-
-
-class Api:
-    """The daemon's HTTP surface on a free port, and a client for it."""
-
-    def __init__(self, base: str, session: aiohttp.ClientSession) -> None:
-        self.base = base
-        self.session = session
-
-    async def call(
-        self, method: str, path: str, body: Any = None, token: str | None = TOKEN
-    ) -> tuple[int, Any, dict[str, str]]:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        async with self.session.request(
-            method, self.base + path, json=body, headers=headers
-        ) as response:
-            return response.status, await response.json(), dict(response.headers)
-
-
-async def serve(tmp_path: Path, token: str | None) -> AsyncIterator[Api]:
-    store = SQLiteStore(tmp_path / "x.db")
-    await store.open()
-    settings = parse_settings(config(tmp_path / "x.db", token), "x.yaml")
-    daemon = Daemon(settings, clock=FakeClock(), store=store, registry=CollectorRegistry())
-    await daemon.http.start("127.0.0.1", 0)
-    try:
-        async with aiohttp.ClientSession() as session:
-            yield Api(f"http://{daemon.http.address}", session)
-    finally:
-        await daemon.http.stop()
-        await store.close()
 
 
 @pytest.fixture

@@ -10,14 +10,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-from prometheus_client import CollectorRegistry
 
 from monitor.cli_notice import add_notice_commands
-from monitor.clock import FakeClock
 from monitor.config import parse_settings
-from monitor.daemon import Daemon
 from monitor.errors import InputError
 from monitor.notices import (
     NewNotice,
@@ -31,7 +27,8 @@ from monitor.store.base import NoticeRecord
 from monitor.store.sqlite import SQLiteStore
 from sla import Interval
 
-TOKEN = "t0ken-for-tests"  # noqa: S105 - a test's own token
+from .api_client import TOKEN, Api, config, serve
+
 #: The FakeClock's wall time when a test starts: the daemon's "now".
 NOW = datetime(2026, 10, 1, tzinfo=UTC)
 T0 = datetime(2026, 10, 5, 2, tzinfo=UTC)
@@ -120,19 +117,6 @@ def test_match_notices(
 
 
 # Adding, and the newest notice.
-
-
-def config(db: Path, token: str | None = TOKEN) -> str:
-    http = (
-        f'{{listen: "127.0.0.1:0", api_token: "{token}"}}' if token else '{listen: "127.0.0.1:0"}'
-    )
-    return f"""
-store: "sqlite:///{db}"
-http: {http}
-contracts: {{c: {{currency: USD, daily_fee: "10.00"}}}}
-services:
-  - {{name: shop, contract: c, frontend: [{{name: home, type: http, url: "http://127.0.0.1:1/"}}]}}
-"""
 
 
 @pytest.fixture
@@ -227,40 +211,9 @@ NOTICE = {
 }
 
 
-class Api:
-    """The daemon's HTTP surface on a free port, and a client for it."""
-
-    def __init__(self, base: str, session: aiohttp.ClientSession) -> None:
-        self.base = base
-        self.session = session
-
-    async def call(
-        self, method: str, path: str, body: Any = None, token: str | None = TOKEN
-    ) -> tuple[int, Any, dict[str, str]]:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        async with self.session.request(
-            method, self.base + path, json=body, headers=headers
-        ) as response:
-            return response.status, await response.json(), dict(response.headers)
-
-
-async def serve(tmp_path: Path, token: str | None) -> AsyncIterator[Api]:
-    store = SQLiteStore(tmp_path / "x.db")
-    await store.open()
-    settings = parse_settings(config(tmp_path / "x.db", token), "x.yaml")
-    daemon = Daemon(settings, clock=FakeClock(NOW), store=store, registry=CollectorRegistry())
-    await daemon.http.start("127.0.0.1", 0)
-    try:
-        async with aiohttp.ClientSession() as session:
-            yield Api(f"http://{daemon.http.address}", session)
-    finally:
-        await daemon.http.stop()
-        await store.close()
-
-
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    async for made in serve(tmp_path, TOKEN):
+    async for made in serve(tmp_path, TOKEN, NOW):
         yield made
 
 
@@ -362,7 +315,7 @@ async def test_without_the_token_nothing_is_read_or_changed(api: Api, token: str
 
 async def test_without_a_configured_token_the_api_is_off(tmp_path: Path) -> None:
     """No http.api_token: every notices call is a 403 saying how to turn it on."""
-    async for api in serve(tmp_path, None):
+    async for api in serve(tmp_path, None, NOW):
         for method, path in (("GET", "/api/notices"), ("POST", "/api/notices")):
             status, body, _ = await api.call(method, path, NOTICE, token=TOKEN)
             assert status == 403
