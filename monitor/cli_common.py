@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .annotations import Revocation, parse_input
 from .config import Settings
 from .errors import InputError
 
@@ -71,7 +72,6 @@ def revoke_command(
 ) -> int:
     """``... revoke ID --note WHY``: mark an annotation revoked by whoever runs it, and show it."""
     from .config import load_settings  # noqa: PLC0415
-    from .exclusions import Revocation, parse_input  # noqa: PLC0415
 
     settings = load_settings(args.config)
     revocation: Revocation = parse_input(Revocation, {"note": args.note}, source)

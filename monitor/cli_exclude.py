@@ -9,6 +9,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from .annotations import parse_input
 from .cli_common import author, revoke_command, show, with_store
 from .config import load_settings
 
@@ -34,7 +35,7 @@ def _line(record: ExclusionRecord) -> str:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    from .exclusions import NewExclusion, add_exclusion, parse_input  # noqa: PLC0415
+    from .exclusions import NewExclusion, add_exclusion  # noqa: PLC0415
 
     settings = load_settings(args.config)
     fields = {

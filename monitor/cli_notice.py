@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 # The same shell as `slawatch exclude`: who is acting, and a store opened around the work.
+from .annotations import parse_input
 from .cli_common import author, revoke_command, show, with_store
 from .config import load_settings
 
@@ -34,7 +35,6 @@ def _line(record: NoticeRecord) -> str:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    from .exclusions import parse_input  # noqa: PLC0415
     from .notices import NewNotice, add_notice  # noqa: PLC0415
 
     settings = load_settings(args.config)

@@ -12,29 +12,24 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from sla import ExclusionReason
 
+from .annotations import Revocation, Text, check_author, check_service
 from .config import Settings
-from .errors import InputError
-from .fields import Instant, describe_validation_error
+from .fields import Instant
 from .store.base import ExclusionRecord, Store
 from .timefmt import format_instant
 
 __all__ = [
     "NewExclusion",
-    "Revocation",
     "add_exclusion",
     "exclusion_to_json",
-    "parse_input",
     "revoke_exclusion",
 ]
-
-_Text = Annotated[str, Field(min_length=1, max_length=2000)]
-_Who = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class NewExclusion(BaseModel):
@@ -46,7 +41,7 @@ class NewExclusion(BaseModel):
     start: Instant
     end: Instant
     reason: ExclusionReason
-    note: _Text
+    note: Text
     announced_at: Instant | None = None
 
     @model_validator(mode="after")
@@ -56,31 +51,12 @@ class NewExclusion(BaseModel):
         return self
 
 
-class Revocation(BaseModel):
-    """Why an exclusion is withdrawn."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    note: _Text
-
-
-def parse_input(model: type[BaseModel], data: Any, source: str) -> Any:
-    """Validate ``data`` as ``model``; one :class:`InputError` line naming the field if not."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise InputError(f"{source}: {describe_validation_error(error)}") from None
-
-
 async def add_exclusion(
     store: Store, settings: Settings, entry: NewExclusion, *, by: str, now: datetime
 ) -> ExclusionRecord:
     """Store ``entry`` for a configured service, recorded as added by ``by`` at ``now``."""
-    known = [service.name for service in settings.services]
-    if entry.service not in known:
-        names = ", ".join(known) or "none"
-        raise InputError(f"service: unknown service {entry.service!r} (services: {names})")
-    _who(by)
+    check_service(settings, entry.service)
+    check_author(by)
     record = ExclusionRecord(
         service=entry.service,
         start=entry.start,
@@ -99,13 +75,8 @@ async def revoke_exclusion(
     store: Store, exclusion_id: int, revocation: Revocation, *, by: str, now: datetime
 ) -> ExclusionRecord:
     """Withdraw an exclusion: it stays, marked with who, when and why."""
-    _who(by)
+    check_author(by)
     return await store.revoke_exclusion(exclusion_id, by=by, at=now, note=revocation.note)
-
-
-def _who(by: str) -> None:
-    if not by.strip() or len(by) > 200:
-        raise InputError(f"by: expected a name of 1 to 200 characters, got {by!r}")
 
 
 def exclusion_to_json(record: ExclusionRecord) -> dict[str, Any]:

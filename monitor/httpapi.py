@@ -21,15 +21,9 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
+from .annotations import Revocation, check_author, parse_input
 from .errors import InputError, MonitorError, StorageError
-from .exclusions import (
-    NewExclusion,
-    Revocation,
-    add_exclusion,
-    exclusion_to_json,
-    parse_input,
-    revoke_exclusion,
-)
+from .exclusions import NewExclusion, add_exclusion, exclusion_to_json, revoke_exclusion
 from .failover import FailoverEvent
 from .notices import NewNotice, add_notice, notice_to_json, revoke_notice
 from .timefmt import format_instant
@@ -200,9 +194,7 @@ class HttpSurface:
         if not isinstance(body, dict):
             raise InputError("body: expected a JSON object")
         by = body.pop("by", None)
-        if by is not None and (not isinstance(by, str) or not by.strip() or len(by) > 200):
-            raise InputError("by: expected a name of 1 to 200 characters")
-        return body, "api" if by is None else f"api:{by}"
+        return body, "api" if by is None else f"api:{check_author(by)}"
 
     def _annotations(self, kind: _Annotations) -> None:
         """Routes to list, add and revoke one kind of annotation (exclusions, notices)."""

@@ -25,9 +25,9 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from sla import Interval
 
+from .annotations import Revocation, check_author, check_service
 from .config import Settings
 from .errors import InputError
-from .exclusions import Revocation
 from .fields import Instant
 from .store.base import NoticeRecord, Store
 from .timefmt import format_instant
@@ -74,16 +74,13 @@ async def add_notice(
 
     A notice dated after ``now`` (beyond :data:`CLOCK_SKEW`) has not been given yet: refused.
     """
-    known = [service.name for service in settings.services]
-    if entry.service not in known:
-        names = ", ".join(known) or "none"
-        raise InputError(f"service: unknown service {entry.service!r} (services: {names})")
+    check_service(settings, entry.service)
     if entry.at > now + CLOCK_SKEW:
         raise InputError(
             f"at: {format_instant(entry.at)} is in the future (now {format_instant(now)}):"
             " record a notice once it has been given"
         )
-    _who(by)
+    check_author(by)
     record = NoticeRecord(
         service=entry.service, at=entry.at, ref=entry.ref, added_by=by, added_at=now
     )
@@ -95,7 +92,7 @@ async def revoke_notice(
     store: Store, notice_id: int, revocation: Revocation, *, by: str, now: datetime
 ) -> NoticeRecord:
     """Withdraw a notice entered by mistake: it stays, marked with who, when and why."""
-    _who(by)
+    check_author(by)
     return await store.revoke_notice(notice_id, by=by, at=now, note=revocation.note)
 
 
@@ -105,11 +102,6 @@ async def last_notice_at(store: Store, service: str) -> datetime | None:
     # A service has a handful of notices a month: reading them all is cheaper than an index.
     given = [n.at for n in await store.notices(service=service) if n.revoked_at is None]
     return max(given, default=None)
-
-
-def _who(by: str) -> None:
-    if not by.strip() or len(by) > 200:
-        raise InputError(f"by: expected a name of 1 to 200 characters, got {by!r}")
 
 
 def assign_notices(
