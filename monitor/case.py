@@ -1,4 +1,4 @@
-"""The case format of CONTRACT.md, parsed at the edge into the credit engine's plain values.
+"""The case format of CREDIT-RULES.md, parsed at the edge into the credit engine's plain values.
 
 ``load_case`` accepts the case object itself, or a worked-example file ``{"case": ..., "expected":
 ...}`` (its ``case`` is used). Numbers in JSON are read as exact decimals, never as floats.
@@ -37,7 +37,7 @@ class _Model(BaseModel):
 
 
 class ContractTerms(_Model):
-    """The ``contract`` object; defaults are CONTRACT.md's."""
+    """The ``contract`` object; defaults are CREDIT-RULES.md's."""
 
     timezone: Zone = Field(default_factory=lambda: ZoneInfo("UTC"))
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]

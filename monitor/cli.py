@@ -177,7 +177,7 @@ def _parser() -> argparse.ArgumentParser:
 
     credits = commands.add_parser(
         "credits",
-        help="compute the credits of a case (CONTRACT.md format)",
+        help="compute the credits of a case (CREDIT-RULES.md format)",
         description="Compute daily credits for the outages of a case file and print JSON.",
     )
     credits.add_argument("case", metavar="CASE.json", help="case file, or - for standard input")

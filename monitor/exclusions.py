@@ -1,7 +1,7 @@
 """Exclusions, managed: periods a service's downtime does not count (C5, C6), with who and why.
 
 One way in for the CLI (``slawatch exclude``) and the JSON API (``/api/exclusions``): input is
-validated here (the service exists, the period is a real interval, the reason is one CONTRACT.md
+validated here (the service exists, the period is a real interval, the reason is one CREDIT-RULES.md
 knows, a note says why), then stored. Nothing is ever deleted: revoking marks the exclusion with
 who revoked it, when and why, and the report shows both. A maintenance announced in advance can
 be entered before it starts; whether it counts (announced early enough, and for how long) is the

@@ -1,4 +1,4 @@
-"""The measured case of a service: stored evidence in CONTRACT.md's case format.
+"""The measured case of a service: stored evidence in CREDIT-RULES.md's case format.
 
 Outages are where the vantages' quorum saw the service down (:mod:`monitor.quorum`); gaps are
 where no vantage measured it (a daemon not running, isolated, or every frontend check without a
@@ -106,7 +106,7 @@ async def measure(
 
 
 def case_to_json(case: Case, terms: ContractTerms, service: str) -> dict[str, Any]:
-    """The case as CONTRACT.md's JSON input, so ``slawatch credits -`` can read it back."""
+    """The case as CREDIT-RULES.md's JSON input, so ``slawatch credits -`` can read it back."""
 
     def spans(items: tuple[Interval, ...]) -> list[dict[str, str]]:
         return [{"start": format_instant(i.start), "end": format_instant(i.end)} for i in items]

@@ -1,4 +1,4 @@
-"""Whether a service is down, decided by the vantages together (CONTRACT.md: "confirmed by the
+"""Whether a service is down, decided by the vantages together (CREDIT-RULES.md: "confirmed by the
 quorum of vantage points").
 
 Each vantage keeps its own intervals. At each instant a vantage *votes* on a service:

@@ -1,7 +1,7 @@
 """The credit engine: pure functions from measured downtime to SLA credits.
 
 Standard library only, no I/O, no clock: every instant and period is an argument (STYLE.md).
-The rules are CONTRACT.md's; each module cites the clause it implements.
+The rules are CREDIT-RULES.md's; each module cites the clause it implements.
 """
 
 from .calendar import day_span, days_in_month, iter_days, local_date

@@ -92,7 +92,7 @@ def _non_negative(name: str, value: Decimal | None) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Contract:
-    """The agreement's terms, with CONTRACT.md's defaults."""
+    """The agreement's terms, with CREDIT-RULES.md's defaults."""
 
     currency: str
     timezone: tzinfo = UTC

@@ -1,4 +1,4 @@
-"""The credit rules of CONTRACT.md: measured downtime to minute-rounded, capped daily credits.
+"""The credit rules of CREDIT-RULES.md: measured downtime to minute-rounded, capped daily credits.
 
 For each local day of the period (C1, C2, C7), in this order:
 
@@ -40,7 +40,7 @@ __all__ = [
     "creditable_minutes",
 ]
 
-#: Which clause of CONTRACT.md each figure of a day's result comes from.
+#: Which clause of CREDIT-RULES.md each figure of a day's result comes from.
 CLAUSES: Mapping[str, str] = {
     "date": "C1, C2, C7: computed and capped per local calendar day, nothing carried over",
     "minutes_in_day": "C1: the day's length in its time zone (1380, 1440 or 1500 minutes)",
@@ -67,7 +67,7 @@ class FeeSource(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class DayCredit:
-    """One local day's result; the first eight fields are CONTRACT.md's output."""
+    """One local day's result; the first eight fields are CREDIT-RULES.md's output."""
 
     date: date
     minutes_in_day: Fraction
@@ -92,7 +92,7 @@ class CreditResult:
 
     @property
     def total_credit(self) -> Decimal:
-        """Sum of the rounded daily credits (CONTRACT.md: "the period total")."""
+        """Sum of the rounded daily credits (CREDIT-RULES.md: "the period total")."""
         return sum((d.credit for d in self.days), Decimal(0).scaleb(-self.minor_units))
 
 

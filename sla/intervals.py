@@ -1,7 +1,7 @@
 """Half-open intervals of aware instants, and the set algebra on them.
 
 An :class:`Interval` is ``[start, end)``. An *interval set* is a tuple of intervals that are
-sorted, non-empty and pairwise apart: two intervals that overlap or touch are one (CONTRACT.md:
+sorted, non-empty and pairwise apart: two intervals that overlap or touch are one (CREDIT-RULES.md:
 "overlapping outages merge (touching ones too)"). Every function here takes any iterable of
 intervals and returns a normalised set, so callers never have to normalise by hand.
 

@@ -1,4 +1,4 @@
-"""CONTRACT.md's output format: the JSON that ``slawatch credits`` prints."""
+"""CREDIT-RULES.md's output format: the JSON that ``slawatch credits`` prints."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The report as JSON (schema ``slawatch.report/1``, documented in the README), and the CSV rows.
 
 The JSON is the complete report: every other format shows a part of it. Its per-day entries are
-CONTRACT.md's output fields (``slawatch credits``), with ``fee_source`` beside them. Money is a
+CREDIT-RULES.md's output fields (``slawatch credits``), with ``fee_source`` beside them. Money is a
 string with exactly the currency's minor units; durations are seconds; instants are RFC 3339 UTC.
 """
 

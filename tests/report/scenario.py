@@ -3,7 +3,7 @@
 Everything is stored as the daemons would have stored it (running intervals, per-vantage
 outages with bounds, checks down with their outcomes, a restart gap, a degraded period), plus
 exclusions and the provider's notices entered by people. The figures it must produce are worked
-out here by hand, from CONTRACT.md's rules, so the tests compare the report against arithmetic,
+out here by hand, from CREDIT-RULES.md's rules, so the tests compare the report against arithmetic,
 not against itself. Notices change no credit: they only say which outages were notified (C4).
 
 Contract: Asia/Shanghai, 144.00 CNY a day, per_outage rounding, credit_multiplier 1.5 (so a

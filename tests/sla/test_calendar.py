@@ -1,4 +1,4 @@
-"""Local calendar days (CONTRACT.md "Days": a local calendar day in the contract's time zone,
+"""Local calendar days (CREDIT-RULES.md "Days": a local calendar day in the contract's time zone,
 DST-aware; an outage across midnight is split)."""
 
 from __future__ import annotations

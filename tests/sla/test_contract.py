@@ -1,4 +1,4 @@
-"""Contract terms, periods and exclusions (CONTRACT.md "Contract defaults", "Exclusions (C5, C6)")."""
+"""Contract terms, periods and exclusions (CREDIT-RULES.md "Contract defaults", "Exclusions (C5, C6)")."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from .support import US, at, span
 
 
 def test_contract_defaults() -> None:
-    """A contract given only its currency has CONTRACT.md's defaults."""
+    """A contract given only its currency has CREDIT-RULES.md's defaults."""
     contract = Contract(currency="CNY")
     assert contract.timezone is UTC
     assert contract.minor_units == 2
@@ -58,7 +58,7 @@ def test_contract_defaults() -> None:
     ],
 )
 def test_enum_values_are_the_case_format_words(value: str, text: str) -> None:
-    """Each option's value is the word CONTRACT.md's case format uses."""
+    """Each option's value is the word CREDIT-RULES.md's case format uses."""
     assert value == text
 
 

@@ -1,28 +1,31 @@
-"""Every worked example of CONTRACT.md, through the real ``slawatch credits`` command."""
+"""Every worked example of CREDIT-RULES.md, through the real ``slawatch credits`` command."""
 
 from __future__ import annotations
 
 import json
-import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-CASES = Path(
-    os.environ.get(
-        "SLAWATCH_CONTRACT_CASES",
-        Path(__file__).resolve().parents[3] / "shared" / "contract-cases",
-    )
-)
-CASE_FILES = sorted(CASES.glob("*.json")) if CASES.is_dir() else []
-
-if not CASE_FILES and os.environ.get("CI"):
-    pytest.fail(f"contract cases are required in CI but none were found in {CASES}")
+#: The worked examples, one ``{"case": ..., "expected": ...}`` file each, kept with the tests.
+CASES = Path(__file__).resolve().parent / "cases" / "contract"
+CASE_FILES = sorted(CASES.glob("*.json"))
+RULES = Path(__file__).resolve().parents[2] / "CREDIT-RULES.md"
 
 
-@pytest.mark.skipif(not CASE_FILES, reason=f"no contract cases found in {CASES}")
+def test_the_worked_examples_are_present_and_documented() -> None:
+    """The examples folder is not empty, and each example is in CREDIT-RULES.md's table."""
+    assert CASE_FILES, f"no worked examples in {CASES}"
+    table = RULES.read_text(encoding="utf-8").split("## Worked examples", 1)[1]
+    for path in CASE_FILES:
+        number = re.match(r"p\d\d", path.stem)
+        assert number is not None, path.name
+        assert f"| {number.group()}" in table, path.name
+
+
 @pytest.mark.parametrize("path", CASE_FILES, ids=[p.stem for p in CASE_FILES])
 def test_worked_example(path: Path) -> None:
     """`slawatch credits` prints exactly the expected output of each worked example."""

@@ -1,7 +1,7 @@
-"""The credit rules of CONTRACT.md, table by table: minutes, exclusions, gaps, days, fees, money.
+"""The credit rules of CREDIT-RULES.md, table by table: minutes, exclusions, gaps, days, fees, money.
 
 Unless a case says otherwise the contract is BASIC: UTC, 144.00 a day, so on a 1440-minute day one
-credited minute is worth exactly 0.10. Every expected figure is worked out from CONTRACT.md.
+credited minute is worth exactly 0.10. Every expected figure is worked out from CREDIT-RULES.md.
 """
 
 from __future__ import annotations

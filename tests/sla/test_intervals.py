@@ -1,4 +1,4 @@
-"""Half-open intervals and their set algebra (CONTRACT.md: "Intervals are half-open [start, end)";
+"""Half-open intervals and their set algebra (CREDIT-RULES.md: "Intervals are half-open [start, end)";
 "overlapping outages merge (touching ones too)"), and the k-of-n quorum rule."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Money (CONTRACT.md "Money": computed exactly, rounded once to the currency's minor units,
+"""Money (CREDIT-RULES.md "Money": computed exactly, rounded once to the currency's minor units,
 half up; money fields are strings with exactly ``minor_units`` decimals)."""
 
 from __future__ import annotations

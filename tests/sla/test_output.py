@@ -1,4 +1,4 @@
-"""CONTRACT.md's output object, and CLAUSES: which clause each output figure comes from."""
+"""CREDIT-RULES.md's output object, and CLAUSES: which clause each output figure comes from."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ DAY_FIELDS = {
 
 
 def test_result_json_of_p01() -> None:
-    """p01 (7 min 30 s at 144.00 a day) prints exactly CONTRACT.md's example object."""
+    """p01 (7 min 30 s at 144.00 a day) prints exactly CREDIT-RULES.md's example object."""
     result = compute_credits(BASIC, Period(DAY, DAY), [span("10:00:00", "10:07:30")])
     assert result_to_json(result) == {
         "currency": "CNY",

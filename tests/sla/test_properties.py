@@ -209,7 +209,7 @@ def covered(intervals: Iterable[Interval], low: datetime, high: datetime) -> tim
 
 
 def unavailable_input(s: Scenario) -> list[Interval]:
-    """What CONTRACT.md counts as unavailable: outages, and gaps under gap_policy down."""
+    """What CREDIT-RULES.md counts as unavailable: outages, and gaps under gap_policy down."""
     if s.contract.gap_policy is GapPolicy.DOWN:
         return [*s.outages, *s.gaps]
     return list(s.outages)
@@ -255,7 +255,7 @@ def test_credit_never_exceeds_the_fee(s: Scenario) -> None:
 @given(scenarios(min_outages=1), st.integers(min_value=0), st.integers(min_value=0))
 def test_splitting_an_outage_at_an_instant(s: Scenario, which: int, where: int) -> None:
     """Cutting an outage at an instant never lowers per_outage minutes, nor changes the others."""
-    # The two halves touch, so they merge back into the outage (CONTRACT.md: "touching ones
+    # The two halves touch, so they merge back into the outage (CREDIT-RULES.md: "touching ones
     # too"): the whole result is in fact unchanged.
     long_ones = [iv for iv in s.outages if iv.duration >= 2 * US]
     assume(long_ones)
