@@ -227,7 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return handler(args)
+        status = handler(args)
+        # Output still buffered is written here, where a closed pipe is caught below, and not in
+        # the interpreter's final flush, which would exit 120 instead.
+        sys.stdout.flush()
     except InputError as error:
         print(f"slawatch: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -241,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Point stdout at /dev/null so the interpreter's final flush does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILURE
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through the console script

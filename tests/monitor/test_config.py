@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -173,19 +174,29 @@ def test_check_config_command(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_a_closed_output_pipe_is_not_a_traceback() -> None:
-    """`slawatch credits CASE | head -c 1` ends quietly when the reader has gone away."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "monitor.cli", "credits", "examples/october.json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert process.stdout is not None
-    process.stdout.close()  # no reader at all: every write fails with EPIPE
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 1
-    assert b"Traceback" not in stderr
+@pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "unbuffered"])
+def test_a_closed_output_pipe_is_not_a_traceback(unbuffered: str) -> None:
+    """`slawatch credits CASE | true` exits 1 and writes nothing to stderr, buffered or not."""
+    # The reader is gone before the command starts, so every write fails with EPIPE whatever
+    # the scheduling; buffered output fails at the last flush, unbuffered at the first write.
+    reader, writer = os.pipe()
+    os.close(reader)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = unbuffered
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "monitor.cli", "credits", "examples/october.json"],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert done.returncode == 1
+    assert done.stderr == b""
 
 
 def test_canaries_quorum_and_spool_settings() -> None:
