@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sla import Exclusion, ExclusionReason, Interval, Period, day_span
+from sla import Exclusion, ExclusionReason, Interval, IntervalSet, Period, day_span
 
 from .case import Case, ContractTerms
 from .config import ServiceConfig, Settings
-from .quorum import Verdict, service_verdict
+from .quorum import UNCONFIRMED_NOTE, Verdict, service_verdict
 from .store.base import ExclusionRecord, Store
 from .timefmt import format_instant
 
@@ -105,8 +105,14 @@ async def measure(
     return Measured(case, verdict, tuple(records))
 
 
-def case_to_json(case: Case, terms: ContractTerms, service: str) -> dict[str, Any]:
-    """The case as CREDIT-RULES.md's JSON input, so ``slawatch credits -`` can read it back."""
+def case_to_json(
+    case: Case, terms: ContractTerms, service: str, *, unconfirmed: IntervalSet = ()
+) -> dict[str, Any]:
+    """The case as CREDIT-RULES.md's JSON input, so ``slawatch credits -`` can read it back.
+
+    ``meta.unconfirmed`` lists the outage time no independent reference confirms: still outage,
+    said beside it (the credit engine ignores ``meta``).
+    """
 
     def spans(items: tuple[Interval, ...]) -> list[dict[str, str]]:
         return [{"start": format_instant(i.start), "end": format_instant(i.end)} for i in items]
@@ -129,5 +135,11 @@ def case_to_json(case: Case, terms: ContractTerms, service: str) -> dict[str, An
             }
             for e in case.exclusions
         ],
-        "meta": {"service": service, "source": "slawatch measured intervals"},
+        "meta": {
+            "service": service,
+            "source": "slawatch measured intervals",
+            **(
+                {"unconfirmed": spans(unconfirmed), "note": UNCONFIRMED_NOTE} if unconfirmed else {}
+            ),
+        },
     }

@@ -5,9 +5,8 @@ Each vantage keeps its own intervals. At each instant a vantage *votes* on a ser
 
 - **no data** where its daemon was not running or not configured to probe the service (outside
   its ``running`` intervals that list the service, or inside a vantage-wide ``gap``), where it
-  was *isolated* (every check it runs down at once: its own
-  network, not the service, is the likelier cause), or where every frontend check of the service
-  was in a gap;
+  was *isolated* (every check it runs down at once, its canaries included: its own network, not
+  the service, is the likelier cause), or where every frontend check of the service was in a gap;
 - **down** where it had the service in an ``outage`` interval;
 - **up** otherwise.
 
@@ -15,6 +14,11 @@ The service is down where at least ``k(n)`` of the ``n`` vantages with data vote
 by the service's ``quorum`` setting (:func:`required`). Where no vantage has data, nothing was
 measured: a gap, which the contract's gap policy decides. The report, ``slawatch export`` and the
 live service state all come from :func:`decide`, so they always agree.
+
+Outage time is *unconfirmed* where nothing independent shows that the vantages voting down could
+reach the network: fewer than two vantages vote down, and each of them had every check down at once
+with no canary configured (an ``unconfirmed`` interval). It is still outage: measured downtime is
+never dropped without evidence. The verdict lists it so that the report can say so beside it.
 
 The k-of-n counting is :func:`sla.quorum`: "exactly ``n`` vantages have data" is
 ``quorum(measured, n) - quorum(measured, n + 1)``, and within it the service is down on
@@ -35,6 +39,7 @@ from .config import Quorum, ServiceConfig
 from .store.base import LIFECYCLE_SUBJECT, IntervalKind, IntervalRecord, Store
 
 __all__ = [
+    "UNCONFIRMED_NOTE",
     "VANTAGE_STALE",
     "VantageView",
     "Verdict",
@@ -53,7 +58,13 @@ _KINDS: Final = (
     IntervalKind.RUNNING,
     IntervalKind.GAP,
     IntervalKind.ISOLATED,
+    IntervalKind.UNCONFIRMED,
     IntervalKind.OUTAGE,
+)
+
+#: Said beside outage time that no independent reference confirms.
+UNCONFIRMED_NOTE: Final = (
+    "not confirmed by an independent reference: add a canary or a second vantage"
 )
 
 
@@ -76,11 +87,13 @@ def required(rule: Quorum, voters: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class VantageView:
-    """What one vantage saw of one service: where it had data, and where it saw it down."""
+    """What one vantage saw of one service: where it had data, where it saw it down, and where
+    every check it runs was down with no canary to confirm its own connectivity."""
 
     vantage: str
     measured: IntervalSet
     down: IntervalSet
+    unconfirmed: IntervalSet = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +104,8 @@ class Verdict:
     outage: IntervalSet
     gaps: IntervalSet
     views: tuple[VantageView, ...]
+    #: The part of ``outage`` that no independent reference confirms (still outage).
+    unconfirmed: IntervalSet = ()
 
     def voters_at(self, instant: datetime) -> tuple[list[str], list[str]]:
         """The vantages with data at ``instant``, and those of them that saw the service down."""
@@ -101,6 +116,10 @@ class Verdict:
         measuring = [v.vantage for v in self.views if within(v.measured)]
         down = [v.vantage for v in self.views if within(v.down)]
         return measuring, down
+
+    def unconfirmed_at(self, instant: datetime) -> bool:
+        """Whether ``instant`` is outage time that no independent reference confirms."""
+        return any(span.start <= instant < span.end for span in self.unconfirmed)
 
     def latest(self) -> tuple[str, list[str], list[str]]:
         """The state at the end of the window (``up``, ``down`` or ``unknown`` where no vantage
@@ -124,7 +143,11 @@ def decide(views: Sequence[VantageView], rule: Quorum, window: Interval) -> Verd
         if exactly:
             outage += intersect(exactly, quorum(down, required(rule, voters)))
     gaps = subtract(clip, quorum(measured, 1)) if views else normalize(clip)
-    return Verdict(window, normalize(outage), gaps, tuple(views))
+    # Confirmed where two vantages agree, or one whose own connectivity was never in doubt.
+    vouched = [subtract(d, v.unconfirmed) for d, v in zip(down, views, strict=True)]
+    confirmed = union(quorum(down, 2), quorum(vouched, 1))
+    unconfirmed = subtract(outage, confirmed)
+    return Verdict(window, normalize(outage), gaps, tuple(views), unconfirmed)
 
 
 def _spans(records: Iterable[IntervalRecord], until: datetime) -> IntervalSet:
@@ -181,7 +204,15 @@ async def load_views(
         outages = _spans(
             (r for r in own if r.kind is IntervalKind.OUTAGE and r.subject == service.name), now
         )
-        views.append(VantageView(vantage, measured, intersect(outages, measured)))
+        unconfirmed = _spans((r for r in own if r.kind is IntervalKind.UNCONFIRMED), now)
+        views.append(
+            VantageView(
+                vantage,
+                measured,
+                intersect(outages, measured),
+                intersect(unconfirmed, measured),
+            )
+        )
     return views
 
 

@@ -11,10 +11,14 @@ Intervals are handed to the result writer's journal as they open and close: the 
 waits on the store, and a store that fails meanwhile loses none of them (they are written, in
 order, when it is back).
 
-Per service: every frontend check DOWN is an *outage* (C1, C3), some is *degraded*. Every check
-of this vantage DOWN at once (every service, every node, every canary) is an *isolation*: this
-vantage's own network is the likelier cause, so while it lasts the vantage's votes do not count
-(see :mod:`monitor.quorum`). A crash
+Per service: every frontend check DOWN is an *outage* (C1, C3), some is *degraded*.
+
+Every check of this vantage DOWN at once is evidence about the vantage only when it has canaries:
+with every canary down too, its own network is the likelier cause, so the time is an *isolation*
+and the vantage's votes do not count while it lasts (see :mod:`monitor.quorum`). Without a canary
+nothing tells a cut-off vantage from services that are really down, and measured downtime is never
+dropped without evidence: the outages stand, and an *unconfirmed* interval beside them says that no
+independent reference confirmed the vantage's own connectivity meanwhile. A crash
 loses at most the changes of the last moment (the journal is written within a fraction of a
 second); :meth:`StateTracker.restore` picks open intervals up again after a restart.
 """
@@ -99,6 +103,8 @@ _SERVICE_INTERVAL = {
     ServiceState.DEGRADED: IntervalKind.DEGRADED,
 }
 
+_ALL_DOWN_KINDS = (IntervalKind.ISOLATED, IntervalKind.UNCONFIRMED)
+
 Listener = Callable[[str, ServiceState, ServiceState, datetime], None]
 #: Told of a check's confirmed change: DOWN at its first failed probe, UP at its recovery.
 CheckListener = Callable[[ScheduledCheck, CheckState, datetime], None]
@@ -123,9 +129,12 @@ class StateTracker:
         self._on_check_change = on_check_change
         self._tracks: dict[str, CheckTrack] = {}
         self._services: dict[str, _ServiceTrack] = {}
-        # How many tracks are DOWN, kept as states change, so isolation is found in O(1).
+        # How many tracks are DOWN, kept as states change, so "all down" is found in O(1).
         self._down = 0
-        self._isolation_id: int | None = None
+        # The open "every check down" interval (ISOLATED or UNCONFIRMED), and its kind.
+        self._all_down_id: int | None = None
+        self._all_down_kind: IntervalKind | None = None
+        self._has_canaries = False
         # Each service's frontend tracks, so judging a service costs its own checks only.
         self._frontends: dict[str, list[CheckTrack]] = {}
         # Where each open interval starts: a close never goes before it, even when results of
@@ -134,8 +143,14 @@ class StateTracker:
 
     @property
     def isolated(self) -> bool:
-        """Every check of this vantage is down at once."""
-        return self._isolation_id is not None
+        """Every check of this vantage, its canaries included, is down at once: no vote counts."""
+        return self._all_down_kind is IntervalKind.ISOLATED
+
+    @property
+    def unconfirmed(self) -> bool:
+        """Every check of this vantage, which has no canary, is down at once: its outages stand,
+        but nothing independent confirms that the vantage itself can reach the network."""
+        return self._all_down_kind is IntervalKind.UNCONFIRMED
 
     @property
     def tracks(self) -> dict[str, CheckTrack]:
@@ -161,6 +176,7 @@ class StateTracker:
                 self._down -= 1
         for service in {c.service for c in new.values()}:
             self._services.setdefault(service, _ServiceTrack())
+        self._has_canaries = any(t.check.role is CheckRole.CANARY for t in self._tracks.values())
         self._frontends = {}
         for track in self._tracks.values():
             if track.check.role is CheckRole.FRONTEND:
@@ -173,8 +189,9 @@ class StateTracker:
                 continue  # the daemon's own life: the daemon closes it
             if record.id is not None:
                 self._starts[record.id] = record.start
-            if record.kind is IntervalKind.ISOLATED and record.subject == self._vantage:
-                self._isolation_id = record.id
+            if record.kind in _ALL_DOWN_KINDS and record.subject == self._vantage:
+                self._all_down_id = record.id
+                self._all_down_kind = record.kind
             elif record.kind is IntervalKind.CHECK_DOWN and record.subject in self._tracks:
                 track = self._tracks[record.subject]
                 self._set_state(track, CheckState.DOWN)
@@ -220,28 +237,30 @@ class StateTracker:
                 self._on_check_change(check, CheckState.UP, result.started_at)
             if changed and check.role is CheckRole.FRONTEND:
                 self._evaluate(check.service, result, track)
-            if self._isolation_id is not None:
-                self._close(self._isolation_id, result.started_at, track.last_failure_at)
-                self._isolation_id = None
+            if self._all_down_id is not None:
+                self._close(self._all_down_id, result.started_at, track.last_failure_at)
+                self._all_down_id = self._all_down_kind = None
             return False
         self._on_failure(track, result)
         if track.state is CheckState.DOWN and check.role is CheckRole.FRONTEND:
             self._evaluate(check.service, result, track)
-        if self._isolation_id is None and self._tracks and self._down == len(self._tracks):
-            self._isolate()
+        if self._all_down_id is None and self._tracks and self._down == len(self._tracks):
+            self._all_down()
         return True
 
     def _set_state(self, track: CheckTrack, state: CheckState) -> None:
         self._down += (state is CheckState.DOWN) - (track.state is CheckState.DOWN)
         track.state = state
 
-    def _isolate(self) -> None:
-        """Every check is down: open the isolation at the last moment any of them worked.
+    def _all_down(self) -> None:
+        """Every check is down: open an isolation, or without canaries an unconfirmed interval,
+        at the last moment any of them worked.
 
-        From then on nothing this vantage probes is known to have worked, so a network cut is as
-        likely as everything failing together: the time counts as not measured here. (Starting at
-        the last check to go down would leave the time before it, when the first checks were
+        From then on nothing this vantage probes is known to have worked. With every canary down
+        too, a network cut is the likelier cause: the time counts as not measured here. (Starting
+        at the last check to go down would leave the time before it, when the first checks were
         already failing because of the same cut, as an outage seen by this vantage alone.)
+        Without canaries there is no such evidence, so the outages stand, marked unconfirmed.
         """
         successes = [t.down_start_bound for t in self._tracks.values() if t.down_start_bound]
         starts = [t.down_start for t in self._tracks.values() if t.down_start is not None]
@@ -249,9 +268,11 @@ class StateTracker:
             return  # only restored tracks, which resume without their start
         start = max(successes) if successes else max(starts)
         start_bound = start if successes else None
-        self._isolation_id = self._record(
+        kind = IntervalKind.ISOLATED if self._has_canaries else IntervalKind.UNCONFIRMED
+        self._all_down_kind = kind
+        self._all_down_id = self._record(
             IntervalRecord(
-                IntervalKind.ISOLATED,
+                kind,
                 self._vantage,
                 self._vantage,
                 start,

@@ -40,9 +40,15 @@ class IntervalKind(enum.StrEnum):
     OUTAGE = "outage"
     #: Some but not all frontend checks of a service down (subject: the service).
     DEGRADED = "degraded"
-    #: Every check this vantage runs down at once: its own network is the likelier cause, so
-    #: its votes do not count meanwhile (subject: the vantage's name).
+    #: Every check this vantage runs down at once, its canaries included: its own network is the
+    #: likelier cause, so its votes do not count meanwhile (subject: the vantage's name). Only a
+    #: vantage with canaries is ever isolated: without them nothing tells a cut-off vantage from
+    #: dead services, and measured downtime stands (see UNCONFIRMED).
     ISOLATED = "isolated"
+    #: Every check of a vantage without canaries down at once: its outages stand and are credited,
+    #: but nothing independent confirms that the vantage itself could reach the network
+    #: meanwhile (subject: the vantage's name). The report and the live state say so beside them.
+    UNCONFIRMED = "unconfirmed"
     #: The daemon of this vantage was running (subject ``*``): where no vantage ran, nothing was
     #: measured.
     RUNNING = "running"
@@ -62,6 +68,7 @@ DERIVED_KINDS: frozenset[IntervalKind] = frozenset(
         IntervalKind.OUTAGE,
         IntervalKind.DEGRADED,
         IntervalKind.ISOLATED,
+        IntervalKind.UNCONFIRMED,
     }
 )
 #: The subject of intervals about a vantage's daemon itself, never replaced by a rebuild.

@@ -111,6 +111,62 @@ def test_time_no_vantage_measured_is_a_gap() -> None:
     assert verdict.gaps == spans((40, 60))
 
 
+@pytest.mark.parametrize(
+    ("views", "rule", "outage", "unconfirmed"),
+    [
+        pytest.param(
+            [VantageView("a", spans((0, 100)), spans((10, 30)), spans((5, 20)))],
+            "majority",
+            spans((10, 30)),
+            spans((10, 20)),
+            id="one-vantage-no-canary",
+        ),
+        pytest.param(
+            [
+                VantageView("a", spans((0, 100)), spans((10, 30)), spans((5, 30))),
+                VantageView("b", spans((0, 100)), spans((10, 30)), spans((5, 30))),
+            ],
+            "majority",
+            spans((10, 30)),
+            (),
+            id="two-vantages-agree",
+        ),
+        pytest.param(
+            [
+                VantageView("a", spans((0, 100)), spans((10, 30)), spans((5, 30))),
+                VantageView("b", spans((0, 100)), (), ()),
+            ],
+            "any",
+            spans((10, 30)),
+            spans((10, 30)),
+            id="any-of-two-one-alone",
+        ),
+        pytest.param(
+            [
+                VantageView("a", spans((0, 100)), spans((10, 30)), spans((5, 30))),
+                VantageView("b", spans((0, 100)), spans((20, 30)), ()),
+            ],
+            "any",
+            spans((10, 30)),
+            spans((10, 20)),
+            id="any-vouched-by-a-confirmed-vantage",
+        ),
+    ],
+)
+def test_outage_that_no_independent_reference_confirms_is_kept_and_marked(
+    views: list[VantageView],
+    rule: Quorum,
+    outage: tuple[Interval, ...],
+    unconfirmed: tuple[Interval, ...],
+) -> None:
+    """Outage time voted by a single vantage whose every check was down with no canary stays
+    outage, and is listed as unconfirmed; two vantages agreeing confirm each other."""
+    verdict = decide(views, rule, WINDOW)
+
+    assert verdict.outage == outage
+    assert verdict.unconfirmed == unconfirmed
+
+
 def test_no_vantage_at_all_is_one_gap() -> None:
     """With no view, the whole window is unmeasured."""
     verdict = decide([], "majority", WINDOW)
@@ -205,6 +261,20 @@ async def test_views_take_out_gaps_isolation_and_time_not_running(store: Store) 
     assert got.vantage == "a"
     assert got.measured == spans((0, 50), (55, 60), (65, 75), (80, 90))
     assert got.down == spans((40, 50), (55, 60))
+
+
+async def test_views_keep_unconfirmed_time_as_measured(store: Store) -> None:
+    """An unconfirmed interval (every check down, no canary) takes nothing from the measured
+    time or the outage: it is listed beside them."""
+    await put(store, IntervalKind.RUNNING, "a", "*", (0, 90))
+    await put(store, IntervalKind.UNCONFIRMED, "a", "a", (38, 62))
+    await put(store, IntervalKind.OUTAGE, "a", "shop", (40, 62))
+
+    (got,) = await load_views(store, SERVICE, WINDOW, now=t(100))
+
+    assert got.measured == spans((0, 90))
+    assert got.down == spans((40, 62))
+    assert got.unconfirmed == spans((38, 62))
 
 
 async def test_a_vantage_that_never_ran_has_no_view(store: Store) -> None:

@@ -103,6 +103,22 @@ async def test_a_changed_confirm_rule_turns_the_outage_into_a_blip(
     assert await spans(store, IntervalKind.BLIP) == [("shop/home", 100.0, 110.0)]
 
 
+async def test_rebuild_turns_an_old_isolation_without_canaries_into_an_outage(
+    store: Store, tmp_path: Path
+) -> None:
+    """Intervals derived under the old rule (a vantage without canaries isolated, its outage
+    dropped) are recomputed: the outage stands, marked unconfirmed, and the isolation is gone."""
+    await store.open_interval(
+        IntervalRecord(IntervalKind.ISOLATED, "v1", "v1", T0 + timedelta(seconds=90), None)
+    )
+
+    await rebuild(store, settings(tmp_path / "x.db"), start=T0, now=NOW)
+
+    assert await spans(store, IntervalKind.ISOLATED) == []
+    assert await spans(store, IntervalKind.OUTAGE) == [("shop", 100.0, 110.0)]
+    assert await spans(store, IntervalKind.UNCONFIRMED) == [("v1", 90.0, 110.0)]
+
+
 async def test_rebuild_is_reproducible(store: Store, tmp_path: Path) -> None:
     """Two rebuilds give the same intervals (ids aside)."""
 
@@ -232,7 +248,7 @@ def test_db_rebuild_reports_what_it_did(configured: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout == (
         f"vantage v1: {len(SCRIPT)} results replayed, 3 intervals"
-        " (1 check_down, 1 isolated, 1 outage) from 2026-10-05T00:00:00+00:00\n"
+        " (1 check_down, 1 outage, 1 unconfirmed) from 2026-10-05T00:00:00+00:00\n"
     )
 
 

@@ -209,7 +209,7 @@ async def test_intervals_survive_a_store_outage(tmp_path: Path) -> None:
     tracker.observe(home, result(home, 12, Outcome.TIMEOUT))
     tracker.observe(home, result(home, 20))
     assert await journal.drain(0) == 0
-    # Check down, outage and (its only check being down) isolation, each opened and closed.
+    # Check down, outage and (its only check down, no canary) unconfirmed, each opened and closed.
     assert journal.journal_depth == 6
     assert journal.write_errors == 1
     flaky.down = False
@@ -217,7 +217,7 @@ async def test_intervals_survive_a_store_outage(tmp_path: Path) -> None:
     assert journal.journal_depth == 0
     assert await kinds(flaky, journal, IntervalKind.OUTAGE) == [("shop", 10.0, 20.0)]
     assert await kinds(flaky, journal, IntervalKind.CHECK_DOWN) == [("shop/home", 10.0, 20.0)]
-    assert await kinds(flaky, journal, IntervalKind.ISOLATED) == [("v1", 0.0, 20.0)]
+    assert await kinds(flaky, journal, IntervalKind.UNCONFIRMED) == [("v1", 0.0, 20.0)]
     await flaky.close()
 
 
@@ -258,6 +258,32 @@ async def test_every_check_down_at_once_isolates_the_vantage(
     assert await kinds(store, journal, IntervalKind.OUTAGE) == [("shop", 10.0, None)]
 
 
+async def test_without_canaries_every_check_down_is_an_unconfirmed_outage(
+    store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
+) -> None:
+    """A vantage without canaries is never isolated: every check down at once (frontend and
+    nodes) is the service's outage, whole, with an unconfirmed interval beside it from the last
+    moment any check worked to the first success."""
+    home, shop_file = check("home"), check("file")
+    node = check("node-a", CheckRole.NODE)
+    tracker = tracker_for()
+    tracker.set_checks([home, shop_file, node])
+    for c, at in ((home, 0), (shop_file, 3), (node, 5)):
+        tracker.observe(c, result(c, at))
+    for c, start in ((home, 10), (shop_file, 11), (node, 13)):
+        tracker.observe(c, result(c, start, Outcome.TIMEOUT))
+        tracker.observe(c, result(c, start + 2, Outcome.CONNECT_ERROR))
+        assert not tracker.isolated
+        assert tracker.unconfirmed is (c is node)
+    tracker.observe(home, result(home, 50))
+    tracker.observe(shop_file, result(shop_file, 51))
+
+    assert not tracker.unconfirmed
+    assert await kinds(store, journal, IntervalKind.ISOLATED) == []
+    assert await kinds(store, journal, IntervalKind.UNCONFIRMED) == [("v1", 5.0, 50.0)]
+    assert await kinds(store, journal, IntervalKind.OUTAGE) == [("shop", 11.0, 50.0)]
+
+
 async def test_a_canary_that_answers_prevents_isolation(
     store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
 ) -> None:
@@ -275,24 +301,44 @@ async def test_a_canary_that_answers_prevents_isolation(
     assert await kinds(store, journal, IntervalKind.OUTAGE) == [("shop", 10.0, None)]
 
 
-async def test_an_isolation_resumes_after_a_restart(
-    store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
+def canary_check(name: str = "ping") -> ScheduledCheck:
+    return ScheduledCheck(f"@canary/{name}", "@canary", CheckRole.CANARY, check(name).spec)
+
+
+@pytest.mark.parametrize(
+    ("with_canary", "kind"),
+    [
+        pytest.param(True, IntervalKind.ISOLATED, id="canary-isolated"),
+        pytest.param(False, IntervalKind.UNCONFIRMED, id="no-canary-unconfirmed"),
+    ],
+)
+async def test_an_all_down_interval_resumes_after_a_restart(
+    store: Store,
+    journal: ResultWriter,
+    tracker_for: Callable[[], StateTracker],
+    with_canary: bool,
+    kind: IntervalKind,
 ) -> None:
-    """An isolation open when the daemon stopped is resumed, then closed by the next success."""
+    """An isolation (or, without canaries, an unconfirmed interval) open when the daemon stopped
+    is resumed with its kind, then closed by the next success."""
     home = check("home")
+    checks = [home, canary_check()] if with_canary else [home]
     first = tracker_for()
-    first.set_checks([home])
-    first.observe(home, result(home, 10, Outcome.TIMEOUT))
-    first.observe(home, result(home, 12, Outcome.TIMEOUT))
+    first.set_checks(checks)
+    for c in checks:
+        first.observe(c, result(c, 10, Outcome.TIMEOUT))
+        first.observe(c, result(c, 12, Outcome.TIMEOUT))
     await journal.drain(0)
 
     second = tracker_for()
-    second.set_checks([home])
+    second.set_checks(checks)
     await second.restore()
-    assert second.isolated
+    assert (second.isolated, second.unconfirmed) == (with_canary, not with_canary)
     second.observe(home, result(home, 40))
 
-    assert await kinds(store, journal, IntervalKind.ISOLATED) == [
+    assert not second.isolated
+    assert not second.unconfirmed
+    assert await kinds(store, journal, kind) == [
         ("v1", 10.0, 40.0)
     ]  # no success seen: from the first failure
 
