@@ -4,6 +4,7 @@ Standard library only, no I/O, no clock: every instant and period is an argument
 The rules are CREDIT-RULES.md's; each module cites the clause it implements.
 """
 
+from .acceptance import Acceptance, ExclusionDecision, decide_exclusion
 from .calendar import day_span, days_in_month, iter_days, local_date
 from .contract import Contract, Exclusion, ExclusionReason, GapPolicy, Period, Rounding
 from .credits import (
@@ -22,11 +23,13 @@ from .output import day_to_json, result_to_json
 
 __all__ = [
     "CLAUSES",
+    "Acceptance",
     "Contract",
     "ContractError",
     "CreditResult",
     "DayCredit",
     "Exclusion",
+    "ExclusionDecision",
     "ExclusionReason",
     "FeeSource",
     "GapPolicy",
@@ -42,6 +45,7 @@ __all__ = [
     "day_span",
     "day_to_json",
     "days_in_month",
+    "decide_exclusion",
     "format_money",
     "intersect",
     "iter_days",

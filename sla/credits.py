@@ -24,8 +24,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from .acceptance import decide_exclusion
 from .calendar import day_span, days_in_month, iter_days
-from .contract import Contract, Exclusion, ExclusionReason, GapPolicy, Period, Rounding
+from .contract import Contract, Exclusion, GapPolicy, Period, Rounding
 from .errors import ContractError
 from .intervals import Interval, IntervalSet, intersect, normalize, subtract, total, union
 from .money import round_half_up
@@ -101,18 +102,9 @@ def applied_exclusion(contract: Contract, exclusion: Exclusion) -> Interval | No
 
     Maintenance counts only when announced ``maintenance_notice_hours`` ahead, and then only for
     its first ``maintenance_max_minutes`` (C6's "reasonable period"); the other reasons count in
-    full (C5).
+    full (C5): :func:`sla.decide_exclusion` decides, and says why.
     """
-    span = exclusion.span
-    if exclusion.reason is not ExclusionReason.MAINTENANCE:
-        return span
-    announced = exclusion.announced_at
-    if announced is None or span.start - announced < contract.maintenance_notice:
-        return None
-    limit = contract.maintenance_max
-    if limit is not None and span.duration > limit:
-        return Interval(span.start, span.start + limit)
-    return span
+    return decide_exclusion(contract, exclusion).applied
 
 
 def _micros(delta: timedelta) -> int:
