@@ -122,8 +122,14 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
             )
     if settings.services and not settings.canaries:
         print(
-            "note: no canaries: when every check of this vantage fails at once, it counts as"
-            " isolated (not measured), not as an outage; add canaries to tell them apart"
+            "note: no canaries: when every check of this vantage fails at once, the outage is"
+            " recorded and credited, marked not confirmed by an independent reference; add a"
+            " canary or a second vantage to confirm it"
+        )
+    elif settings.services:
+        print(
+            "note: canaries: when every check of this vantage fails at once, canaries included,"
+            " the vantage counts as isolated (not measured) and its votes do not count"
         )
     return EXIT_OK
 
@@ -138,7 +144,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .measured import case_to_json, measured_case  # noqa: PLC0415
+    from .measured import case_to_json, measure  # noqa: PLC0415
     from .store import open_store  # noqa: PLC0415
 
     settings = load_settings(args.config)
@@ -156,12 +162,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
         store = open_store(settings.store)
         await store.open()
         try:
-            case = await measured_case(
+            measured = await measure(
                 store, settings, service, first=first, last=last, now=datetime.now(UTC)
             )
         finally:
             await store.close()
-        return case_to_json(case, settings.contracts[service.contract], service.name)
+        return case_to_json(
+            measured.case,
+            settings.contracts[service.contract],
+            service.name,
+            unconfirmed=measured.verdict.unconfirmed,
+        )
 
     json.dump(asyncio.run(export()), sys.stdout, indent=2)
     sys.stdout.write("\n")

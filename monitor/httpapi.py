@@ -14,7 +14,7 @@ import json
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -26,6 +26,7 @@ from .errors import InputError, MonitorError, StorageError
 from .exclusions import NewExclusion, add_exclusion, exclusion_to_json, revoke_exclusion
 from .failover import FailoverEvent
 from .notices import NewNotice, add_notice, notice_to_json, revoke_notice
+from .quorum import UNCONFIRMED_NOTE
 from .timefmt import format_instant
 
 if TYPE_CHECKING:
@@ -152,6 +153,8 @@ class HttpSurface:
             {
                 "vantage": daemon.settings.vantage,
                 "isolated": daemon.tracker.isolated,
+                "unconfirmed": daemon.tracker.unconfirmed,
+                **({"note": UNCONFIRMED_NOTE} if daemon.tracker.unconfirmed else {}),
                 "services": services,
                 "canaries": canaries,
                 "failover_events": [_failover(e) for e in daemon.failover.open_events],
@@ -164,12 +167,15 @@ class HttpSurface:
         if verdict is None:
             return {"rule": rule, "state": "unknown", "at": None}
         state, measuring, down = verdict.latest()
+        unconfirmed = verdict.unconfirmed_at(verdict.window.end - timedelta(microseconds=1))
         return {
             "rule": rule,
             "state": state,
             "at": format_instant(verdict.window.end),
             "vantages_measuring": measuring,
             "vantages_down": down,
+            "unconfirmed": unconfirmed,
+            **({"note": UNCONFIRMED_NOTE} if unconfirmed else {}),
         }
 
     def _refusal(self, request: web.Request, api: str) -> web.Response | None:

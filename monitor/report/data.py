@@ -16,6 +16,7 @@ from sla import CLAUSES, Interval, day_to_json, format_money, round_half_up, tot
 
 from ..exclusions import exclusion_to_json
 from ..notices import notice_to_json
+from ..quorum import UNCONFIRMED_NOTE
 from ..store.base import IntervalRecord
 from ..timefmt import format_instant
 from .model import OutageEvidence, Report, ServiceReport
@@ -106,6 +107,13 @@ def _outage(outage: OutageEvidence, units: int) -> dict[str, Any]:
             for s in outage.sightings
         ],
         "checks": outage.checks,
+        "unconfirmed": None
+        if not outage.unconfirmed
+        else {
+            "seconds": _seconds(total(outage.unconfirmed)),
+            "intervals": [_span(u) for u in outage.unconfirmed],
+            "note": UNCONFIRMED_NOTE,
+        },
         "days": [
             {
                 "date": piece.date.isoformat(),

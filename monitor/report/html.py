@@ -30,6 +30,7 @@ from sla import (
     total,
 )
 
+from ..quorum import UNCONFIRMED_NOTE
 from ..timefmt import format_instant
 from .data import METHOD, SCHEMA, availability_percent
 from .model import ExclusionView, NoticeView, OutageEvidence, Report, ServiceReport
@@ -481,6 +482,11 @@ def _outage(s: ServiceReport, o: OutageEvidence, number: int) -> str:
         notes += (
             f'<p class="note">Under <code>{_e(s.contract.rounding.value)}</code> rounding, the '
             "minutes are rounded once for the whole day: see the day table.</p>"
+        )
+    if o.unconfirmed:
+        notes += (
+            f'<p class="note"><strong>Unconfirmed</strong> for {_duration(total(o.unconfirmed))}'
+            f" of it: {_e(UNCONFIRMED_NOTE)} (still counted as outage).</p>"
         )
     ongoing = ' <span class="badge b-ongoing">ongoing</span>' if o.ongoing else ""
     return (

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, tzinfo
 
-from sla import CLAUSES, format_money
+from sla import CLAUSES, format_money, total
 
+from ..quorum import UNCONFIRMED_NOTE
 from ..timefmt import format_instant
 from .data import METHOD, availability_percent
 from .model import OutageEvidence, Report, ServiceReport
@@ -102,6 +103,11 @@ def _outages(service: ServiceReport) -> list[str]:
             f"- Vantages that saw it: {', '.join(_text(v) for v in outage.vantages)}",
             f"- Provider notice: {_notice(outage, zone)}",
         ]
+        if outage.unconfirmed:
+            lines.append(
+                f"- **Unconfirmed** for {_duration(total(outage.unconfirmed))} of it:"
+                f" {UNCONFIRMED_NOTE} (still counted as outage)"
+            )
         for sight in outage.sightings:
             lines.append(
                 f"- {_text(sight.vantage)}: down from {_local(sight.start, zone)}"

@@ -103,6 +103,9 @@ class OutageEvidence:
     days: tuple[DayPiece, ...]
     #: The provider's first notice of it (C4), or None: never notified.
     notice: NoticeRecord | None = None
+    #: The parts of it that no independent reference confirms (a single vantage, without
+    #: canaries, whose every check was down): still outage and credited, said beside it.
+    unconfirmed: IntervalSet = ()
     #: From the outage's start to the notice; negative when the provider was ahead of the
     #: vantages. For an outage that began before the month, from when it began.
     time_to_notice: timedelta | None = None
@@ -273,6 +276,7 @@ async def _service(
             contract=contract,
             accepted=accepted,
             days=days,
+            unconfirmed=verdict.unconfirmed,
         )
         for span in case.outages
     )
@@ -320,6 +324,7 @@ def _evidence(
     contract: Contract,
     accepted: list[Interval],
     days: dict[date, DayCredit],
+    unconfirmed: IntervalSet,
 ) -> OutageEvidence:
     def overlaps(record: IntervalRecord) -> bool:
         end = record.end if record.end is not None else now
@@ -367,6 +372,7 @@ def _evidence(
         sightings=tuple(sorted(sightings, key=lambda s: (s.start, s.vantage))),
         checks={name: dict(counts) for name, counts in sorted(checks.items())},
         days=tuple(pieces),
+        unconfirmed=intersect((span,), unconfirmed),
     )
 
 
