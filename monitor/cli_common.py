@@ -69,15 +69,28 @@ def revoke_command(
     source: str,
     revoke: Callable[..., Awaitable[_T]],
     line: Callable[[_T], str],
+    *,
+    kind: str,
+    find: Callable[[Store], Awaitable[Sequence[Any]]],
 ) -> int:
-    """``... revoke ID --note WHY``: mark an annotation revoked by whoever runs it, and show it."""
+    """``... revoke ID --note WHY``: mark an annotation revoked by whoever runs it, and show it.
+
+    ``find`` lists the annotations of the ``kind`` (``exclusion``, ``notice``): an unknown id, or
+    one already revoked, is bad input, said in those words.
+    """
     from .config import load_settings  # noqa: PLC0415
 
     settings = load_settings(args.config)
     revocation: Revocation = parse_input(Revocation, {"note": args.note}, source)
     by = author(args)
-    record = with_store(
-        settings, lambda store: revoke(store, args.id, revocation, by=by, now=datetime.now(UTC))
-    )
-    print(line(record))
+
+    async def work(store: Store) -> _T:
+        known = {record.id: record for record in await find(store)}
+        if args.id not in known:
+            raise InputError(f"{source}: no {kind} {args.id}")
+        if known[args.id].revoked_at is not None:
+            raise InputError(f"{source}: {kind} {args.id} is already revoked")
+        return await revoke(store, args.id, revocation, by=by, now=datetime.now(UTC))
+
+    print(line(with_store(settings, work)))
     return 0

@@ -69,7 +69,14 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_revoke(args: argparse.Namespace) -> int:
     from .exclusions import revoke_exclusion  # noqa: PLC0415
 
-    return revoke_command(args, "exclude revoke", revoke_exclusion, _line)
+    return revoke_command(
+        args,
+        "exclude revoke",
+        revoke_exclusion,
+        _line,
+        kind="exclusion",
+        find=lambda store: store.exclusions(),
+    )
 
 
 def add_exclude_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

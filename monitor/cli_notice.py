@@ -61,7 +61,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_revoke(args: argparse.Namespace) -> int:
     from .notices import revoke_notice  # noqa: PLC0415
 
-    return revoke_command(args, "notice revoke", revoke_notice, _line)
+    return revoke_command(
+        args, "notice revoke", revoke_notice, _line, kind="notice", find=lambda s: s.notices()
+    )
 
 
 def add_notice_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

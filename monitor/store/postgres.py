@@ -25,7 +25,7 @@ How it meets the :class:`~monitor.store.base.Store` contract, and why:
   version checked again once the lock is held: several processes may open a fresh database at
   the same moment and the schema is still migrated exactly once.
 - **Every failure is a one-line** :class:`~monitor.errors.StorageError` naming the store and the
-  operation: ``postgresql://slawatch@db:5432/slawatch: write_results: connection refused``. The
+  operation: ``postgresql://slawatch@db:5432/slawatch: writing results: connection refused``. The
   store is named by its URL without password or query, and a password is scrubbed from any
   message that might repeat it.
 """
@@ -351,13 +351,13 @@ class PostgresStore:
                     init=_init_connection,
                 )
             except (*_FAILURES, ValueError) as error:
-                raise self._error("open", error) from _cause(error, self._secrets)
+                raise self._error("opening", error) from _cause(error, self._secrets)
             try:
                 async with pool.acquire(timeout=self._connect_timeout) as conn:
                     await _migrate(conn)
             except (*_FAILURES, ValueError) as error:  # ValueError: a URL asyncpg cannot read
                 pool.terminate()
-                raise self._error("open", error) from _cause(error, self._secrets)
+                raise self._error("opening", error) from _cause(error, self._secrets)
             except BaseException:
                 pool.terminate()
                 raise
@@ -375,16 +375,16 @@ class PostgresStore:
                 pool.terminate()
             except _FAILURES as error:
                 pool.terminate()
-                raise self._error("close", error) from _cause(error, self._secrets)
+                raise self._error("closing", error) from _cause(error, self._secrets)
 
     async def schema_version(self) -> int:
         """The latest applied migration."""
-        return await self._run("schema_version", _schema_version)
+        return await self._run("reading the schema version", _schema_version)
 
     async def write_results(self, results: Sequence[ProbeResult]) -> None:
         """Append a batch of raw results in one transaction; results already stored are skipped."""
         if results:
-            await self._run("write_results", lambda conn: self._write_results(conn, results))
+            await self._run("writing results", lambda conn: self._write_results(conn, results))
 
     async def results(
         self,
@@ -414,7 +414,7 @@ class PostgresStore:
                 await self._learn(conn, table, (row[column] for row in rows))
             return [self._result(row) for row in rows]
 
-        return await self._run("results", select)
+        return await self._run("reading results", select)
 
     async def last_result_at(self, vantage: str) -> datetime | None:
         """When this vantage last recorded a result (the newest ``started_at``)."""
@@ -423,7 +423,7 @@ class PostgresStore:
             instant: datetime | None = await conn.fetchval(_LAST_RESULT_AT, vantage)
             return instant
 
-        return await self._run("last_result_at", select)
+        return await self._run("reading the last result", select)
 
     async def vantages_seen(self) -> dict[str, datetime]:
         """Every vantage that recorded a result, with its newest ``started_at``."""
@@ -431,7 +431,7 @@ class PostgresStore:
         async def select(conn: asyncpg.Connection) -> dict[str, datetime]:
             return {row["name"]: row["last_result_at"] for row in await conn.fetch(_VANTAGES_SEEN)}
 
-        return await self._run("vantages_seen", select)
+        return await self._run("reading the vantages seen", select)
 
     async def open_interval(self, record: IntervalRecord) -> int:
         """Store an interval (``end`` may be None: still open); return its id.
@@ -448,7 +448,7 @@ class PostgresStore:
                 return record.id
             return int(await conn.fetchval(_INSERT_INTERVAL_NEW_ID, *row))
 
-        return await self._run("open_interval", insert)
+        return await self._run("recording an interval", insert)
 
     async def close_interval(
         self,
@@ -473,7 +473,7 @@ class PostgresStore:
             if await conn.execute(_CLOSE_INTERVAL, *params) == "UPDATE 0":
                 raise _InvalidValueError(f"no open interval with id {interval_id}")
 
-        await self._run("close_interval", update)
+        await self._run("closing an interval", update)
 
     async def intervals(
         self,
@@ -500,7 +500,7 @@ class PostgresStore:
             )
             return [_interval(row) for row in await conn.fetch(_INTERVALS, *params)]
 
-        return await self._run("intervals", select)
+        return await self._run("reading intervals", select)
 
     async def open_intervals(self, vantage: str) -> list[IntervalRecord]:
         """This vantage's intervals that are still open, by start then id."""
@@ -508,7 +508,7 @@ class PostgresStore:
         async def select(conn: asyncpg.Connection) -> list[IntervalRecord]:
             return [_interval(row) for row in await conn.fetch(_OPEN_INTERVALS, vantage)]
 
-        return await self._run("open_intervals", select)
+        return await self._run("reading open intervals", select)
 
     async def replace_intervals(
         self, vantage: str, start: datetime, records: Sequence[IntervalRecord]
@@ -526,7 +526,7 @@ class PostgresStore:
                 if rows:
                     await conn.executemany(_INSERT_INTERVAL, rows)
 
-        await self._run("replace_intervals", replace)
+        await self._run("replacing intervals", replace)
 
     async def add_exclusion(self, record: ExclusionRecord) -> int:
         """Store a new exclusion; return its id."""
@@ -544,7 +544,7 @@ class PostgresStore:
             )
             return int(await conn.fetchval(_INSERT_EXCLUSION, *row))
 
-        return await self._run("add_exclusion", insert)
+        return await self._run("adding an exclusion", insert)
 
     async def revoke_exclusion(
         self, exclusion_id: int, *, by: str, at: datetime, note: str
@@ -557,7 +557,7 @@ class PostgresStore:
                 raise _InvalidValueError(f"no exclusion {exclusion_id} that is not revoked")
             return _exclusion(row)
 
-        return await self._run("revoke_exclusion", update)
+        return await self._run("revoking an exclusion", update)
 
     async def exclusions(
         self,
@@ -576,7 +576,7 @@ class PostgresStore:
             )
             return [_exclusion(row) for row in await conn.fetch(_EXCLUSIONS, *params)]
 
-        return await self._run("exclusions", select)
+        return await self._run("reading exclusions", select)
 
     async def add_notice(self, record: NoticeRecord) -> int:
         """Store a new provider notice; return its id."""
@@ -591,7 +591,7 @@ class PostgresStore:
             )
             return int(await conn.fetchval(_INSERT_NOTICE, *row))
 
-        return await self._run("add_notice", insert)
+        return await self._run("adding a notice", insert)
 
     async def revoke_notice(
         self, notice_id: int, *, by: str, at: datetime, note: str
@@ -604,7 +604,7 @@ class PostgresStore:
                 raise _InvalidValueError(f"no notice {notice_id} that is not revoked")
             return _notice(row)
 
-        return await self._run("revoke_notice", update)
+        return await self._run("revoking a notice", update)
 
     async def notices(
         self,
@@ -623,7 +623,7 @@ class PostgresStore:
             )
             return [_notice(row) for row in await conn.fetch(_NOTICES, *params)]
 
-        return await self._run("notices", select)
+        return await self._run("reading notices", select)
 
     async def prune(self, before: datetime) -> int:
         """Drop the daily partitions that end at or before ``before``; return the rows they held.
@@ -660,8 +660,10 @@ class PostgresStore:
             return rows
 
         total = 0
-        for day, name in await self._run("prune", partitions):
-            total += await self._run("prune", functools.partial(drop, day=day, name=name))
+        for day, name in await self._run("removing old results", partitions):
+            total += await self._run(
+                "removing old results", functools.partial(drop, day=day, name=name)
+            )
         return total
 
     async def _run(self, operation: str, work: Callable[[asyncpg.Connection], Awaitable[_T]]) -> _T:

@@ -16,7 +16,7 @@ How it meets the :class:`~monitor.store.base.Store` contract, and why:
   results are nearly all of the data, and a repeated name costs more than the rest of a row.
   Intervals are few and keep their names as text (schema: :mod:`monitor.store.migrations`).
 - **Every failure is a one-line** :class:`~monitor.errors.StorageError` naming the store and the
-  operation: ``sqlite:///x.db: write_results: database is locked``.
+  operation: ``sqlite:///x.db: writing results: database is locked``.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ class SQLiteStore:
                 for table in _LOOKUPS:
                     self._ids[table].clear()
                     self._names[table].clear()
-                connect = asyncio.to_thread(self._call, "open", self._connect)
+                connect = asyncio.to_thread(self._call, "opening", self._connect)
                 self._conn = await _complete(connect, discard=sqlite3.Connection.close)
 
     async def close(self) -> None:
@@ -237,16 +237,16 @@ class SQLiteStore:
         async with self._lock:
             conn, self._conn = self._conn, None
             if conn is not None:
-                await _complete(asyncio.to_thread(self._call, "close", conn.close))
+                await _complete(asyncio.to_thread(self._call, "closing", conn.close))
 
     async def schema_version(self) -> int:
         """The latest applied migration."""
-        return await self._run("schema_version", _schema_version)
+        return await self._run("reading the schema version", _schema_version)
 
     async def write_results(self, results: Sequence[ProbeResult]) -> None:
         """Append a batch of raw results in one transaction."""
         if results:
-            await self._run("write_results", lambda conn: self._insert_results(conn, results))
+            await self._run("writing results", lambda conn: self._insert_results(conn, results))
 
     async def results(
         self,
@@ -268,7 +268,7 @@ class SQLiteStore:
             query = _RESULTS_BY_TIME if check is None else _RESULTS_BY_CHECK
             return [self._result(conn, row) for row in conn.execute(query, params)]
 
-        return await self._run("results", select)
+        return await self._run("reading results", select)
 
     async def last_result_at(self, vantage: str) -> datetime | None:
         """When this vantage last recorded a result (the newest ``started_at``)."""
@@ -281,7 +281,7 @@ class SQLiteStore:
         def select(conn: sqlite3.Connection) -> dict[str, datetime]:
             return {name: _instant(us) for name, us in conn.execute(_VANTAGES_SEEN)}
 
-        return await self._run("vantages_seen", select)
+        return await self._run("reading the vantages seen", select)
 
     async def open_interval(self, record: IntervalRecord) -> int:
         """Store an interval (``end`` may be None: still open); return its id.
@@ -299,7 +299,7 @@ class SQLiteStore:
             ((interval_id,),) = conn.execute(_INSERT_INTERVAL_NEW_ID, row).fetchall()
             return int(interval_id)
 
-        return await self._run("open_interval", insert)
+        return await self._run("recording an interval", insert)
 
     async def close_interval(
         self,
@@ -324,7 +324,7 @@ class SQLiteStore:
             if conn.execute(_CLOSE_INTERVAL, params).rowcount == 0:
                 raise _InvalidValueError(f"no open interval with id {interval_id}")
 
-        await self._run("close_interval", update)
+        await self._run("closing an interval", update)
 
     async def intervals(
         self,
@@ -351,7 +351,7 @@ class SQLiteStore:
             }
             return [_interval(row) for row in conn.execute(_INTERVALS, params)]
 
-        return await self._run("intervals", select)
+        return await self._run("reading intervals", select)
 
     async def open_intervals(self, vantage: str) -> list[IntervalRecord]:
         """This vantage's intervals that are still open, by start then id."""
@@ -359,7 +359,7 @@ class SQLiteStore:
         def select(conn: sqlite3.Connection) -> list[IntervalRecord]:
             return [_interval(row) for row in conn.execute(_OPEN_INTERVALS, (vantage,))]
 
-        return await self._run("open_intervals", select)
+        return await self._run("reading open intervals", select)
 
     async def replace_intervals(
         self, vantage: str, start: datetime, records: Sequence[IntervalRecord]
@@ -381,7 +381,7 @@ class SQLiteStore:
                 pairs = zip(records, rows, strict=True)
                 conn.executemany(_INSERT_INTERVAL, [(record.id, *row) for record, row in pairs])
 
-        await self._run("replace_intervals", replace)
+        await self._run("replacing intervals", replace)
 
     async def add_exclusion(self, record: ExclusionRecord) -> int:
         """Store a new exclusion; return its id."""
@@ -400,7 +400,7 @@ class SQLiteStore:
             ((ident,),) = conn.execute(_INSERT_EXCLUSION, row).fetchall()
             return int(ident)
 
-        return await self._run("add_exclusion", insert)
+        return await self._run("adding an exclusion", insert)
 
     async def revoke_exclusion(
         self, exclusion_id: int, *, by: str, at: datetime, note: str
@@ -415,7 +415,7 @@ class SQLiteStore:
                 row = conn.execute(_EXCLUSION_BY_ID, (exclusion_id,)).fetchone()
             return _exclusion(row)
 
-        return await self._run("revoke_exclusion", update)
+        return await self._run("revoking an exclusion", update)
 
     async def exclusions(
         self,
@@ -434,7 +434,7 @@ class SQLiteStore:
             }
             return [_exclusion(row) for row in conn.execute(_EXCLUSIONS, params)]
 
-        return await self._run("exclusions", select)
+        return await self._run("reading exclusions", select)
 
     async def add_notice(self, record: NoticeRecord) -> int:
         """Store a new provider notice; return its id."""
@@ -450,7 +450,7 @@ class SQLiteStore:
             ((ident,),) = conn.execute(_INSERT_NOTICE, row).fetchall()
             return int(ident)
 
-        return await self._run("add_notice", insert)
+        return await self._run("adding a notice", insert)
 
     async def revoke_notice(
         self, notice_id: int, *, by: str, at: datetime, note: str
@@ -465,7 +465,7 @@ class SQLiteStore:
                 row = conn.execute(_NOTICE_BY_ID, (notice_id,)).fetchone()
             return _notice(row)
 
-        return await self._run("revoke_notice", update)
+        return await self._run("revoking a notice", update)
 
     async def notices(
         self,
@@ -484,7 +484,7 @@ class SQLiteStore:
             }
             return [_notice(row) for row in conn.execute(_NOTICES, params)]
 
-        return await self._run("notices", select)
+        return await self._run("reading notices", select)
 
     async def prune(self, before: datetime) -> int:
         """Delete results with ``started_at < before`` in chunks; return how many. Intervals stay.
@@ -497,7 +497,7 @@ class SQLiteStore:
             return conn.execute(_PRUNE, (_us(before), self._prune_chunk)).rowcount
 
         total = 0
-        while (deleted := await self._run("prune", delete_chunk)) > 0:
+        while (deleted := await self._run("removing old results", delete_chunk)) > 0:
             total += deleted
             if deleted < self._prune_chunk:
                 break
@@ -516,7 +516,7 @@ class SQLiteStore:
             with contextlib.closing(sqlite3.connect(target)) as copy_conn:
                 conn.backup(copy_conn)
 
-        await self._run(f"backup to {target}", copy)
+        await self._run(f"backing up to {target}", copy)
 
     async def _run(self, operation: str, work: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run ``work`` on the connection in a worker thread, one operation at a time."""

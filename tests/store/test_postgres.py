@@ -181,7 +181,9 @@ async def test_a_newer_schema_is_refused(url: str) -> None:
         await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", len(POSTGRES) + 1)
     store = PostgresStore(url)
 
-    with pytest.raises(StorageError, match=r"open: schema version \d+ is newer than this program"):
+    with pytest.raises(
+        StorageError, match=r"opening: schema version \d+ is newer than this program"
+    ):
         await store.open()
 
     with pytest.raises(StorageError, match="the store is not open"):
@@ -237,10 +239,10 @@ async def test_the_password_is_never_repeated(url: str, caplog: pytest.LogCaptur
 
     async with opened(secret_url) as store:  # trust authentication ignores the password
         seen += [repr(store), store.label]
-        with pytest.raises(StorageError, match="close_interval") as refused:
+        with pytest.raises(StorageError, match="closing an interval") as refused:
             await store.close_interval(12345, T0)
         seen.append("".join(traceback.format_exception(refused.value)))
-    with pytest.raises(StorageError, match="open") as failed:
+    with pytest.raises(StorageError, match="opening") as failed:
         await unreachable.open()
     seen += [repr(unreachable), "".join(traceback.format_exception(failed.value))]
     # The server's own message repeats an unknown setting's name, here the password too.
@@ -263,10 +265,10 @@ async def test_an_unreachable_server_is_one_line_naming_the_operation() -> None:
         await store.open()
 
     message = str(caught.value)
-    assert message.startswith(f"postgresql://postgres@127.0.0.1:{port}/slawatch: open: ")
+    assert message.startswith(f"postgresql://postgres@127.0.0.1:{port}/slawatch: opening: ")
     assert "\n" not in message
     assert "Traceback" not in message
-    with pytest.raises(StorageError, match="write_results: the store is not open"):
+    with pytest.raises(StorageError, match="writing results: the store is not open"):
         await store.write_results([probe(0)])
 
 
@@ -313,7 +315,7 @@ async def test_a_statement_that_runs_too_long_times_out(url: str) -> None:
     try:
         async with raw(url) as blocker, blocker.transaction():
             await blocker.execute("LOCK TABLE vantages IN ACCESS EXCLUSIVE MODE")
-            with pytest.raises(StorageError, match="vantages_seen: timed out"):
+            with pytest.raises(StorageError, match="reading the vantages seen: timed out"):
                 await store.vantages_seen()
 
         assert await store.vantages_seen() == {}

@@ -87,9 +87,9 @@ async def test_an_unusable_path_is_a_one_line_error(tmp_path: Path) -> None:
         await store.open()
 
     message = str(caught.value)
-    assert message.startswith(f"sqlite:///{tmp_path}: open: ")
+    assert message.startswith(f"sqlite:///{tmp_path}: opening: ")
     assert "\n" not in message
-    with pytest.raises(StorageError, match=r": write_results: the store is not open$"):
+    with pytest.raises(StorageError, match=r": writing results: the store is not open$"):
         await store.write_results([probe(0)])
 
 
@@ -98,7 +98,7 @@ async def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     path.write_bytes(b"these are not the pages you are looking for" * 100)
 
-    with pytest.raises(StorageError, match=r"notes\.db: open: file is not a database"):
+    with pytest.raises(StorageError, match=r"notes\.db: opening: file is not a database"):
         await SQLiteStore(path).open()
 
 
@@ -173,7 +173,7 @@ async def test_backup_is_a_store_with_the_same_data(tmp_path: Path) -> None:
 async def test_backup_to_an_unusable_path_fails(tmp_path: Path) -> None:
     """A backup that cannot be written is a StorageError naming the target."""
     async with opened(tmp_path / "live.db") as live:
-        with pytest.raises(StorageError, match=f"backup to {tmp_path}: "):
+        with pytest.raises(StorageError, match=f"backing up to {tmp_path}: "):
             await live.backup(tmp_path)
 
 
