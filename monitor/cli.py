@@ -95,14 +95,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
     from .daemon import build_checks  # noqa: PLC0415
+    from .notify import webhook_name  # noqa: PLC0415
 
+    # `--config FILE`, as every other command takes it, or `check-config FILE`.
+    config = args.config or args.config_file
+    if config is None or args.config_file not in (None, config):
+        given = "no file" if config is None else "two different files"
+        raise InputError(f"check-config: {given} given; expected --config FILE")
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(config)
     except ConfigError as error:
-        print(f"slawatch: {error}", file=sys.stderr)
+        _complain(error)
         return EXIT_FAILURE
-    print(f"{args.config}: valid")
+    print(f"{config}: valid")
+    # Nothing secret is printed: the store URL and check URLs without passwords or query
+    # values, webhooks by scheme and host, the API token only as whether there is one.
+    api = "on" if settings.http.api_token is not None else "off (no http.api_token)"
     print(f"vantage {settings.vantage}, store {settings.store}, http {settings.http.listen}")
+    print(f"exclusions and notices API {api}")
+    for webhook in settings.notify.webhooks:
+        events = ", ".join(webhook.events)
+        print(f"webhook {webhook_name(webhook.url)} ({webhook.format}): {events}")
     groups = [
         (s.name, f"service {s.name} (contract {s.contract}, quorum {s.quorum})")
         for s in settings.services
@@ -179,11 +192,18 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _complain(error: MonitorError) -> None:
+    """The error on standard error, each of its lines (one per problem) as ``slawatch: ...``."""
+    for line in str(error).splitlines():
+        print(f"slawatch: {line}", file=sys.stderr)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="slawatch",
         description="Uptime monitor that turns measured downtime into SLA credits.",
     )
+    parser.add_argument("--version", action="version", version=f"slawatch {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     credits = commands.add_parser(
@@ -205,7 +225,8 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check-config", help="validate a configuration and print what would be monitored"
     )
-    check.add_argument("config", metavar="FILE")
+    check.add_argument("--config", metavar="FILE", help="configuration file")
+    check.add_argument("config_file", nargs="?", metavar="FILE", help="the same, as an argument")
     check.set_defaults(handler=_cmd_check_config)
 
     demo = commands.add_parser("demo", help="monitor a local service with scripted failures")
@@ -243,10 +264,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the interpreter's final flush, which would exit 120 instead.
         sys.stdout.flush()
     except InputError as error:
-        print(f"slawatch: {error}", file=sys.stderr)
+        _complain(error)
         return EXIT_BAD_INPUT
     except MonitorError as error:
-        print(f"slawatch: {error}", file=sys.stderr)
+        _complain(error)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130

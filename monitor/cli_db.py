@@ -127,8 +127,8 @@ def _cmd_backup(args: argparse.Namespace) -> int:
     target = Path(args.path)
     if target.exists():
         raise InputError(f"{target}: already exists; a backup never overwrites a file")
-    if settings.store.startswith(("postgresql:", "postgres:")):
-        _pg_dump(settings.store, target)
+    if settings.store.scheme in ("postgresql", "postgres"):
+        _pg_dump(settings.store.dsn(), target)
     else:
         from .store import SQLiteStore  # noqa: PLC0415
 

@@ -11,18 +11,27 @@ import enum
 import os
 import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 
 from .case import ContractTerms
 from .errors import ConfigError
-from .fields import Duration, describe_validation_error
+from .fields import Duration, describe_validation_errors, parse_duration
+from .redact import StoreUrl, excerpt, redact_url
 
 __all__ = [
     "CANARY_SERVICE",
@@ -37,6 +46,7 @@ __all__ = [
     "ServiceConfig",
     "Settings",
     "SpoolSettings",
+    "StoreUrl",
     "TcpCheck",
     "Webhook",
     "load_settings",
@@ -70,14 +80,36 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _problems(found: list[str]) -> None:
+    """Raise every problem a model-level check found, one line each (``field: what``)."""
+    if found:
+        raise ValueError("\n".join(found))
+
+
+#: A retry_interval not written is this, or the interval when that is shorter.
+DEFAULT_RETRY = 2.0
+
+
 class _Timing(_Model):
     """How often and how patiently a check probes (DESIGN.md: confirmed down, adaptive cadence)."""
 
     name: Name
     interval: Duration = 10.0
     timeout: Duration = 5.0
-    retry_interval: Duration = 2.0
+    retry_interval: Duration = DEFAULT_RETRY
     confirm: Annotated[int, Field(ge=1, le=10)] = 2
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_retry(cls, data: Any) -> Any:
+        # `interval: 1s` alone is a complete check: the default retry follows a short interval.
+        if isinstance(data, dict) and "retry_interval" not in data and "interval" in data:
+            try:
+                interval = parse_duration(data["interval"])
+            except ValueError:
+                return data  # the interval's own error says what is wrong
+            return {**data, "retry_interval": min(DEFAULT_RETRY, interval)}
+        return data
 
     @model_validator(mode="after")
     def _timing_fits(self) -> Self:
@@ -102,7 +134,7 @@ class HttpCheck(_Timing):
     stream_bytes: Annotated[int, Field(ge=1)] | None = None
     max_body_bytes: Annotated[int, Field(ge=1)] = 1_048_576
     host: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
     max_latency: Duration | None = None
     verify_tls: bool = True
     follow_redirects: bool = True
@@ -110,13 +142,11 @@ class HttpCheck(_Timing):
 
     @model_validator(mode="after")
     def _url_is_http(self) -> Self:
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"url: expected an http:// or https:// URL, got {self.url!r}")
+        found = [] if _is_http_url(self.url) else [_NOT_HTTP]
         for name in ("min_bytes", "stream_bytes"):
             wanted = getattr(self, name)
             if wanted is not None and wanted > self.max_body_bytes:
-                raise ValueError(
+                found.append(
                     f"{name}: {wanted} is more than max_body_bytes ({self.max_body_bytes}),"
                     " the most a probe reads"
                 )
@@ -124,13 +154,18 @@ class HttpCheck(_Timing):
             try:
                 re.compile(self.regex)
             except re.error as error:
-                raise ValueError(f"regex: not a valid regular expression: {error}") from None
+                found.append(f"regex: not a valid regular expression: {error}")
+        _problems(found)
         return self
 
     @property
     def target(self) -> str:
-        """What is probed, for people."""
-        return self.url
+        """What is probed, for people: the URL without its password and query values."""
+        return redact_url(self.url)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, (redact_url(value) if name == "url" else value)
 
 
 class TcpCheck(_Timing):
@@ -238,9 +273,17 @@ class HttpListen(_Model):
 
     @model_validator(mode="after")
     def _listen_is_host_port(self) -> Self:
+        found = []
         host, _, port = self.listen.rpartition(":")
         if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise ValueError(f"listen: expected HOST:PORT, got {self.listen!r}")
+            found.append(f"listen: expected HOST:PORT, got {excerpt(self.listen)}")
+        if self.api_token is not None and not self.api_token.get_secret_value().strip():
+            # An empty token would let an empty `Authorization: Bearer` in.
+            found.append(
+                "api_token: is empty (is its environment variable empty?); expected a long"
+                " random secret, or no api_token at all to keep the API off"
+            )
+        _problems(found)
         return self
 
     @property
@@ -270,6 +313,18 @@ NOTIFY_EVENTS: tuple[NotifyEvent, ...] = (
 )
 
 
+#: A URL's error names what was expected, never the URL: it may carry a password or a token.
+_NOT_HTTP = "url: expected an http:// or https:// URL with a host"
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # an unbalanced IPv6 bracket
+        return False
+
+
 class Webhook(_Model):
     """Where notifications are POSTed."""
 
@@ -282,10 +337,14 @@ class Webhook(_Model):
 
     @model_validator(mode="after")
     def _url_is_http(self) -> Self:
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"url: expected an http:// or https:// URL, got {self.url!r}")
+        if not _is_http_url(self.url):
+            raise ValueError(_NOT_HTTP)
         return self
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # Its path, not only its query, may be the token (Slack's are).
+        for name, value in super().__repr_args__():
+            yield name, ("(hidden)" if name == "url" else value)
 
 
 class NotifySettings(_Model):
@@ -309,17 +368,34 @@ class SpoolSettings(_Model):
     directory: Path | None = None
 
 
+def _dns_server(text: str) -> str:
+    """A DNS server the probes can ask: an IP address, with an optional port."""
+    from .probes.resolver import nameserver  # noqa: PLC0415 - DNS code only when configured
+
+    try:
+        nameserver(text)
+    except ValueError:
+        raise ValueError(
+            f"expected an IP address, IP:PORT or [IPV6]:PORT, got {excerpt(text)}"
+        ) from None
+    return text
+
+
+DnsServer = Annotated[str, AfterValidator(_dns_server)]
+
+
 class Settings(_Model):
     """The whole configuration."""
 
     vantage: Name = Field(default_factory=lambda: socket.gethostname().split(".")[0] or "local")
-    store: str = "sqlite:///slawatch.db"
+    #: Shown without its password: ``str(settings.store)``; the store alone connects with it.
+    store: StoreUrl = StoreUrl("sqlite:///slawatch.db")
     http: HttpListen = Field(default_factory=HttpListen)
     log: LogSettings = Field(default_factory=LogSettings)
     retention_days: Annotated[int, Field(ge=1)] = 90
     allow_short_retention: bool = False
     max_concurrency: Annotated[int, Field(ge=1, le=100_000)] = 256
-    resolver: list[str] | None = None
+    resolver: list[DnsServer] | None = None
     spool: SpoolSettings = Field(default_factory=SpoolSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     contracts: dict[str, ContractTerms] = Field(default_factory=dict)
@@ -328,32 +404,29 @@ class Settings(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
+        found: list[str] = []
         if self.retention_days < 90 and not self.allow_short_retention:
-            raise ValueError(
+            found.append(
                 "retention_days: records are kept at least 90 days (C8); "
                 "set allow_short_retention: true to keep fewer"
             )
         names: set[str] = set()
         for index, service in enumerate(self.services):
             if service.name in names:
-                raise ValueError(f"services[{index}].name: {service.name!r} is used twice")
+                found.append(f"services[{index}].name: {service.name!r} is used twice")
             names.add(service.name)
             if service.contract not in self.contracts:
                 known = ", ".join(sorted(self.contracts)) or "none defined"
-                raise ValueError(
-                    f"services[{index}].contract: unknown contract {service.contract!r} "
+                found.append(
+                    f"services[{index}].contract: unknown contract {excerpt(service.contract)} "
                     f"(contracts: {known})"
                 )
         canaries: set[str] = set()
         for index, canary in enumerate(self.canaries):
             if canary.name in canaries:
-                raise ValueError(f"canaries[{index}].name: {canary.name!r} is used twice")
+                found.append(f"canaries[{index}].name: {canary.name!r} is used twice")
             canaries.add(canary.name)
-        scheme = urlsplit(self.store).scheme
-        if scheme not in ("sqlite", "postgresql", "postgres"):
-            raise ValueError(
-                f"store: expected sqlite:///PATH or postgresql://..., got scheme {scheme!r}"
-            )
+        _problems(found)
         return self
 
     @property
@@ -361,10 +434,8 @@ class Settings(_Model):
         """Where results spill while the store is down."""
         if self.spool.directory is not None:
             return self.spool.directory
-        scheme, _, rest = self.store.partition("://")
-        if scheme == "sqlite" and rest.startswith("/") and rest[1:]:
-            return Path(rest[1:]).parent / "spool"
-        return Path("slawatch-spool")
+        path = self.store.sqlite_path
+        return Path("slawatch-spool") if path is None else path.parent / "spool"
 
 
 class _DecimalLoader(yaml.SafeLoader):
@@ -384,7 +455,8 @@ _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-def _substitute(value: object, environ: Mapping[str, str], path: str) -> object:
+def _substitute(value: object, environ: Mapping[str, str], path: str, missing: list[str]) -> object:
+    """``value`` with ``${VAR}`` replaced; each variable not set is added to ``missing``."""
     if isinstance(value, str):
 
         def replace(match: re.Match[str]) -> str:
@@ -393,15 +465,17 @@ def _substitute(value: object, environ: Mapping[str, str], path: str) -> object:
                 return environ[name]
             if default is not None:
                 return default
-            raise ConfigError(f"{path}: environment variable {name} is not set")
+            missing.append(f"{path}: environment variable {name} is not set")
+            return ""
 
         return _ENV.sub(replace, value)
     if isinstance(value, dict):
         return {
-            k: _substitute(v, environ, f"{path}.{k}" if path else str(k)) for k, v in value.items()
+            k: _substitute(v, environ, f"{path}.{k}" if path else str(k), missing)
+            for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_substitute(v, environ, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [_substitute(v, environ, f"{path}[{i}]", missing) for i, v in enumerate(value)]
     return value
 
 
@@ -418,13 +492,16 @@ def parse_settings(text: str, source: str, environ: Mapping[str, str] | None = N
         document = {}
     if not isinstance(document, dict):
         raise ConfigError(f"{source}: expected a mapping of settings at the top level")
+    missing: list[str] = []
+    document = _substitute(document, os.environ if environ is None else environ, "", missing)
+    if missing:
+        raise ConfigError("\n".join(f"{source}: {line}" for line in missing))
     try:
-        document = _substitute(document, os.environ if environ is None else environ, "")
         return Settings.model_validate(document)
-    except ConfigError as error:
-        raise ConfigError(f"{source}: {error}") from None
     except ValidationError as error:
-        raise ConfigError(f"{source}: {describe_validation_error(error)}") from None
+        # Every problem, each on its own line naming the file and the field.
+        lines = describe_validation_errors(error)
+        raise ConfigError("\n".join(f"{source}: {line}" for line in lines)) from None
 
 
 def load_settings(path: str | Path, environ: Mapping[str, str] | None = None) -> Settings:

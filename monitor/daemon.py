@@ -265,7 +265,8 @@ class Daemon:
             new = await asyncio.to_thread(load_settings, self._config_path)
         except ConfigError as error:
             self.metrics.reloads.labels("refused").inc()
-            log.error("configuration reload refused, keeping the running one: %s", error)
+            problems = "; ".join(str(error).splitlines())  # one log line, every problem
+            log.error("configuration reload refused, keeping the running one: %s", problems)
             return False
         for field in ("vantage", "store", "http", "spool", "notify"):
             if getattr(new, field) != getattr(self.settings, field):

@@ -185,7 +185,10 @@ class HttpSurface:
             return _error(403, f"the {api} API is off: set http.api_token to use it")
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         expected = token.get_secret_value().encode()
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
+        # The configuration refuses an empty token; an empty one given is refused here too, so
+        # `Bearer ` can never match, whatever the configuration says.
+        matches = hmac.compare_digest(given.encode(), expected)
+        if scheme.lower() != "bearer" or not given or not expected or not matches:
             response = _error(401, "expected Authorization: Bearer <http.api_token>")
             response.headers["WWW-Authenticate"] = 'Bearer realm="slawatch"'
             return response

@@ -25,6 +25,7 @@ from multidict import CIMultiDict
 
 from ..clock import Clock
 from ..config import HttpCheck
+from ..redact import scrub_url_secrets
 from ..results import Outcome, ProbeResult
 from .classify import classify
 
@@ -114,6 +115,8 @@ async def probe_http(
             outcome, detail = await _exchange(session, check, evidence, ssl_context)
     except Exception as error:  # a failed probe is data: every error becomes an outcome
         outcome, detail = classify(error)
+        # aiohttp's messages may quote the URL, and with it the check's credentials.
+        detail = scrub_url_secrets(detail, check.url)
         if outcome is Outcome.TIMEOUT:
             detail = f"no complete answer within {check.timeout:g}s"
             if evidence.status is not None:
@@ -167,7 +170,7 @@ async def _exchange(
                 f"{name} ({wanted}) exceeds max_body_bytes ({check.max_body_bytes})"
             )
     headers: CIMultiDict[str] = CIMultiDict({"User-Agent": USER_AGENT})
-    headers.update(check.headers)
+    headers.update({name: value.get_secret_value() for name, value in check.headers.items()})
     server_hostname: str | None = None
     if check.host is not None:
         headers["Host"] = check.host

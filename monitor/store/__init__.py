@@ -12,6 +12,7 @@ URLs follow SQLAlchemy's form, so they read the same in every tool:
 from __future__ import annotations
 
 from ..errors import StorageError
+from ..redact import StoreUrl
 from .base import IntervalKind, IntervalRecord, Store
 from .postgres import PostgresStore
 from .sqlite import SQLiteStore
@@ -19,11 +20,13 @@ from .sqlite import SQLiteStore
 __all__ = ["IntervalKind", "IntervalRecord", "PostgresStore", "SQLiteStore", "Store", "open_store"]
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str | StoreUrl) -> Store:
     """The store ``url`` names, not yet opened: the caller awaits ``open()`` and ``close()``.
 
     Errors never repeat a non-SQLite URL, which may carry a password.
     """
+    if isinstance(url, StoreUrl):
+        url = url.dsn()
     scheme, separator, rest = url.partition("://")
     if scheme == "sqlite" and separator:
         if not rest.startswith("/") or not rest[1:]:

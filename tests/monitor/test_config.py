@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import CheckRole, HttpCheck, load_settings, parse_settings
+from monitor.config import CheckRole, DnsCheck, HttpCheck, TcpCheck, load_settings, parse_settings
 from monitor.errors import ConfigError
 
 DESIGN_EXAMPLE = """
@@ -291,3 +291,320 @@ def test_bad_webhooks_name_the_field(webhook: str, message: str) -> None:
     """A webhook that cannot be used is one line naming it."""
     with pytest.raises(ConfigError, match=re.escape(message)):
         parse_settings(MINIMAL + f"notify: {{webhooks: [{webhook}]}}\n", "x.yaml")
+
+
+# Every problem at once, and never a secret in a message.
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def slawatch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+        env=env,
+    )
+
+
+MANY_MISTAKES = MINIMAL.replace('url: "http://127.0.0.1:1/"', 'url: "ftp://x/", interval: soon') + (
+    'http: {listen: "nowhere"}\n'
+    "retention_days: 30\n"
+    "spool: {max_memory: 0}\n"
+    "  \n"
+    "notify: {webhooks: [{url: 'http://x/', format: xml}]}\n"
+)
+
+
+def test_every_problem_is_listed_on_its_own_line() -> None:
+    """A file with several mistakes names each, one line each, file and field first."""
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(MANY_MISTAKES, "x.yaml", {})
+
+    lines = str(caught.value).splitlines()
+    assert all(line.startswith("x.yaml: ") for line in lines), lines
+    fields = sorted(line.split(": ")[1] for line in lines)
+    assert fields == [
+        "http.listen",
+        "notify.webhooks[0].format",
+        "services[0].frontend[0].interval",
+        "spool.max_memory",
+    ]
+    assert "more" not in str(caught.value)
+
+
+def test_model_checks_report_every_problem_they_find() -> None:
+    """The checks across fields (contracts, names, retention) list all they find too."""
+    text = MINIMAL.replace("contract: c", "contract: nope") + (
+        "retention_days: 30\n"
+        "canaries: [{name: a, type: tcp, host: h, port: 1}, {name: a, type: tcp, host: h, port: 2}]\n"
+    )
+
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "x.yaml", {})
+
+    assert str(caught.value).splitlines() == [
+        "x.yaml: retention_days: records are kept at least 90 days (C8); set"
+        " allow_short_retention: true to keep fewer",
+        "x.yaml: services[0].contract: unknown contract 'nope' (contracts: c)",
+        "x.yaml: canaries[1].name: 'a' is used twice",
+    ]
+
+
+def test_every_unset_variable_is_listed() -> None:
+    """Each ${VAR} not set is named with the field it is in, all of them at once."""
+    text = MINIMAL.replace("http://127.0.0.1:1/", "http://${HOST}:${PORT}/") + (
+        'http: {api_token: "${TOKEN}"}\n'
+    )
+
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "x.yaml", {})
+
+    assert str(caught.value).splitlines() == [
+        "x.yaml: services[0].frontend[0].url: environment variable HOST is not set",
+        "x.yaml: services[0].frontend[0].url: environment variable PORT is not set",
+        "x.yaml: http.api_token: environment variable TOKEN is not set",
+    ]
+
+
+def test_check_config_prints_every_problem_without_a_traceback(tmp_path: Path) -> None:
+    """`check-config` exits 1 with one `slawatch: FILE: field: ...` line per problem."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(MANY_MISTAKES, encoding="utf-8")
+
+    done = slawatch("check-config", "--config", str(bad))
+
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert len(lines) == 4, done.stderr
+    assert all(line.startswith(f"slawatch: {bad}: ") for line in lines), lines
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("timing", "retry"),
+    [
+        pytest.param("interval: 1s", 1.0, id="short-interval"),
+        pytest.param("interval: 500ms", 0.5, id="shorter"),
+        pytest.param("interval: 1m", 2.0, id="long-interval"),
+        pytest.param("interval: 1s, retry_interval: 250ms", 0.25, id="written"),
+    ],
+)
+def test_retry_interval_defaults_to_at_most_the_interval(timing: str, retry: float) -> None:
+    """`interval: 1s` alone is valid: the default retry_interval is min(2s, interval)."""
+    text = MINIMAL.replace('url: "http://127.0.0.1:1/"', f'url: "http://127.0.0.1:1/", {timing}')
+
+    [check] = parse_settings(text, "x.yaml").services[0].frontend
+
+    assert check.retry_interval == retry
+
+
+def test_a_retry_interval_written_longer_than_the_interval_is_refused() -> None:
+    """Written explicitly, a retry_interval beyond the interval is still a mistake."""
+    text = MINIMAL.replace(
+        'url: "http://127.0.0.1:1/"', 'url: "http://127.0.0.1:1/", interval: 1s, retry_interval: 5s'
+    )
+
+    with pytest.raises(ConfigError, match=r"frontend\[0\]: retry_interval \(5s\) must not exceed"):
+        parse_settings(text, "x.yaml")
+
+
+@pytest.mark.parametrize("value", ["", "   ", "\t"], ids=["empty", "spaces", "tab"])
+def test_an_empty_api_token_is_refused(value: str) -> None:
+    """An api_token whose variable is set but empty (or blank) would open the API: refused."""
+    text = MINIMAL + 'http: {api_token: "${SLAWATCH_API_TOKEN}"}\n'
+
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "x.yaml", {"SLAWATCH_API_TOKEN": value})
+
+    assert str(caught.value).startswith("x.yaml: http.api_token: is empty")
+
+
+@pytest.mark.parametrize(
+    ("yaml", "secret", "field"),
+    [
+        pytest.param(
+            "notify: {webhooks: [{url: 'ftp://hooks.example/T0/B0/PATHSECRET9'}]}\n",
+            "PATHSECRET9",
+            "notify.webhooks[0].url: expected an http",
+            id="webhook-url",
+        ),
+        pytest.param(
+            "notify: {webhooks: [{url: 'http://x/', headers: {X-Key: [HEADERSECRET9]}}]}\n",
+            "HEADERSECRET9",
+            "notify.webhooks[0].headers.X-Key: Input should be a valid string",
+            id="webhook-header",
+        ),
+        pytest.param(
+            "http: {api_token: [TOKENSECRET9]}\n",
+            "TOKENSECRET9",
+            "http.api_token: Input should be a valid string",
+            id="api-token",
+        ),
+        pytest.param(
+            "store: 'mysql://u:STORESECRET9@db/x'\n",
+            "STORESECRET9",
+            "store: expected sqlite:///PATH or postgresql://",
+            id="store",
+        ),
+        pytest.param(
+            "store: 'STORESECRET9'\n",
+            "STORESECRET9",
+            "store: expected sqlite:///PATH or postgresql://",
+            id="store-bare",
+        ),
+    ],
+)
+def test_errors_never_repeat_a_secret(yaml: str, secret: str, field: str) -> None:
+    """A refused value of a field that may hold a secret is never quoted, only the field."""
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(MINIMAL + yaml, "x.yaml", {})
+
+    assert field in str(caught.value)
+    assert secret not in str(caught.value)
+
+
+def test_a_check_url_is_never_quoted() -> None:
+    """A check URL (it may carry user:password@) is not repeated when refused."""
+    text = MINIMAL.replace("http://127.0.0.1:1/", "gopher://probe:URLSECRET9@127.0.0.1/")
+
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "x.yaml")
+
+    assert "services[0].frontend[0].url: expected an http" in str(caught.value)
+    assert "URLSECRET9" not in str(caught.value)
+
+
+def test_a_long_value_is_quoted_as_a_short_excerpt() -> None:
+    """However long a refused value, the message quotes only its beginning."""
+    text = MINIMAL.replace(
+        'url: "http://127.0.0.1:1/"', f'url: "http://h/", interval: {"x" * 5000}'
+    )
+
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "x.yaml")
+
+    message = str(caught.value)
+    assert message.startswith("x.yaml: services[0].frontend[0].interval: expected a duration")
+    assert "(5000 characters)" in message
+    assert len(message) < 200
+
+
+def test_the_store_url_hides_its_password() -> None:
+    """Settings and the store URL never show the password; only dsn() gives it, to the store."""
+    settings = parse_settings(
+        MINIMAL + 'store: "postgresql://slawatch:${PGPASSWORD}@db:5432/ev?sslmode=require"\n',
+        "x.yaml",
+        {"PGPASSWORD": "PGSECRET9"},
+    )
+
+    shown = [str(settings.store), repr(settings.store), repr(settings), str(settings)]
+    shown.append(str(settings.model_dump()))
+    assert all("PGSECRET9" not in text for text in shown)
+    assert str(settings.store) == "postgresql://slawatch:***@db:5432/ev?sslmode=***"
+    assert settings.store.dsn() == "postgresql://slawatch:PGSECRET9@db:5432/ev?sslmode=require"
+
+
+def test_a_check_shows_its_url_without_credentials() -> None:
+    """A check's target and repr hide the URL's password, its query values and its headers."""
+    text = MINIMAL.replace(
+        'url: "http://127.0.0.1:1/"',
+        'url: "https://probe:PWSECRET9@127.0.0.1:1/a?key=KEYSECRET9&x",'
+        " headers: {Authorization: HEADERSECRET9}",
+    )
+
+    [check] = parse_settings(text, "x.yaml").services[0].frontend
+
+    assert isinstance(check, HttpCheck)
+    assert check.target == "https://probe:***@127.0.0.1:1/a?key=***&***"
+    for shown in (check.target, repr(check), str(check)):
+        assert not {"PWSECRET9", "KEYSECRET9", "HEADERSECRET9"} & set(re.findall(r"\w+", shown))
+
+
+@pytest.mark.parametrize("server", ["dns.example", "10.0.0.1:99999", "[::1"])
+def test_a_resolver_must_be_an_address(server: str) -> None:
+    """`resolver` entries are IP addresses (with an optional port), checked at load time."""
+    with pytest.raises(ConfigError, match=r"x\.yaml: resolver\[1\]: expected an IP address"):
+        parse_settings(MINIMAL + f"resolver: ['127.0.0.1:53', '{server}']\n", "x.yaml")
+
+
+# The command line.
+
+
+def test_check_config_takes_the_file_as_an_option_or_an_argument(tmp_path: Path) -> None:
+    """`check-config --config FILE`, like every other command; `check-config FILE` still works."""
+    good = tmp_path / "good.yaml"
+    good.write_text(DESIGN_EXAMPLE, encoding="utf-8")
+    other = tmp_path / "other.yaml"
+    other.write_text(DESIGN_EXAMPLE, encoding="utf-8")
+
+    for args in (["--config", str(good)], [str(good)], ["--config", str(good), str(good)]):
+        done = slawatch("check-config", *args)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"{good}: valid\n")
+    for args, said in (([], "no file given"), (["--config", str(good), str(other)], "two")):
+        done = slawatch("check-config", *args)
+        assert done.returncode == 2
+        assert done.stderr.startswith(f"slawatch: check-config: {said}"), done.stderr
+
+
+def test_version() -> None:
+    """`slawatch --version` prints the installed version."""
+    done = slawatch("--version")
+
+    assert done.returncode == 0
+    assert re.fullmatch(r"slawatch \d+\.\d+\S*\n", done.stdout), done.stdout
+
+
+# The example configuration.
+
+EXAMPLE = ROOT / "examples" / "slawatch.yaml"
+EXAMPLE_ENV = {
+    "SLAWATCH_API_TOKEN": "example-token",
+    "SLACK_WEBHOOK_URL": "https://hooks.slack.example/services/T0/B0/X",
+    "HOOK_TOKEN": "example-hook-token",
+}
+
+
+def test_the_example_configuration_passes_check_config() -> None:
+    """examples/slawatch.yaml, as shipped, is valid once its secrets are in the environment."""
+    import os  # noqa: PLC0415
+
+    done = slawatch("check-config", "--config", str(EXAMPLE), env={**os.environ, **EXAMPLE_ENV})
+
+    assert done.returncode == 0, done.stderr
+    assert "exclusions and notices API on" in done.stdout
+
+
+def test_the_example_configuration_covers_everything() -> None:
+    """Every setting, every check type and every service field is shown, secrets as ${VAR}."""
+    import yaml  # noqa: PLC0415
+
+    from monitor.config import ServiceConfig, Settings  # noqa: PLC0415
+
+    raw = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    settings = load_settings(EXAMPLE, EXAMPLE_ENV)
+
+    assert set(raw) == set(Settings.model_fields)
+    for section in ("http", "log", "spool", "notify"):
+        assert set(raw[section]) == set(type(getattr(settings, section)).model_fields), section
+    assert {key for service in raw["services"] for key in service} == set(
+        ServiceConfig.model_fields
+    )
+    written = [*raw["canaries"]]
+    for service in raw["services"]:
+        written += service["frontend"] + service.get("nodes", [])
+    models = (HttpCheck, TcpCheck, DnsCheck)
+    timing = set.intersection(*(set(model.model_fields) for model in models))
+    assert timing <= {key for check in written for key in check}
+    for model in models:
+        kind = model.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+        keys = {key for check in written if check["type"] == kind for key in check}
+        assert set(model.model_fields) - timing <= keys, kind
+    assert raw["http"]["api_token"] == "${SLAWATCH_API_TOKEN}"  # noqa: S105 - a variable
+    assert raw["notify"]["webhooks"][0]["url"] == "${SLACK_WEBHOOK_URL}"
+    assert "${HOOK_TOKEN}" in raw["notify"]["webhooks"][1]["headers"]["Authorization"]
+    assert "examples/slawatch.yaml" in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
+
+from monitor.clock import FakeClock
+from monitor.config import parse_settings
+from monitor.daemon import Daemon
+from monitor.store.sqlite import SQLiteStore
 
 from .api_client import TOKEN, Api, config, serve
 
@@ -105,6 +113,45 @@ async def test_without_the_token_nothing_is_read_or_changed(api: Api, token: str
     assert (await api.call("GET", "/api/exclusions"))[1] == []
 
 
+@pytest.mark.parametrize("header", ["Bearer ", "Bearer", "bearer  ", ""])
+async def test_an_empty_bearer_token_is_refused(api: Api, header: str) -> None:
+    """`Authorization: Bearer ` with nothing after it is a 401, and nothing is stored."""
+    async with api.session.post(
+        api.base + "/api/exclusions", json=MAINTENANCE, headers={"Authorization": header}
+    ) as response:
+        assert response.status == 401
+    assert (await api.call("GET", "/api/exclusions"))[1] == []
+
+
+async def test_an_empty_configured_token_never_matches(tmp_path: Path) -> None:
+    """Even with an empty token in force (the configuration refuses one), `Bearer ` is a 401."""
+    store = SQLiteStore(tmp_path / "x.db")
+    await store.open()
+    settings = parse_settings(config(tmp_path / "x.db"), "x.yaml")
+    empty = settings.http.model_copy(update={"api_token": SecretStr("")})
+    daemon = Daemon(
+        settings.model_copy(update={"http": empty}),
+        clock=FakeClock(),
+        store=store,
+        registry=CollectorRegistry(),
+    )
+    await daemon.http.start("127.0.0.1", 0)
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"http://{daemon.http.address}/api/exclusions",
+                json=MAINTENANCE,
+                headers={"Authorization": "Bearer "},
+            ) as response,
+        ):
+            assert response.status == 401
+        assert await store.exclusions() == []
+    finally:
+        await daemon.http.stop()
+        await store.close()
+
+
 async def test_without_a_configured_token_the_api_is_off(tmp_path: Path) -> None:
     """No http.api_token: every exclusions call is a 403 saying how to turn it on."""
     async for api in serve(tmp_path, None):
@@ -188,3 +235,30 @@ def test_the_cli_refuses_bad_input_in_one_line(
     assert done.stderr.count("\n") == 1
     listed = slawatch("exclude", "list", "--config", str(path))
     assert listed.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("ident", "message"),
+    [
+        pytest.param("9", "slawatch: exclude revoke: no exclusion 9\n", id="unknown"),
+        pytest.param("1", "slawatch: exclude revoke: exclusion 1 is already revoked\n", id="again"),
+    ],
+)
+def test_revoking_what_cannot_be_revoked_says_so_in_the_users_words(
+    tmp_path: Path, ident: str, message: str
+) -> None:
+    """An unknown id, or one already revoked, is bad input (exit 2) in one line speaking of the
+    command, never of the code behind it."""
+    path = tmp_path / "slawatch.yaml"
+    path.write_text(config(tmp_path / "x.db"), encoding="utf-8")
+    common = ("--config", str(path))
+    added = slawatch(
+        "exclude", "add", *common, "--service", "shop", "--start", "2026-10-05T02:00:00Z",
+        "--end", "2026-10-05T03:00:00Z", "--reason", "customer", "--note", "n", "--by", "x",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert slawatch("exclude", "revoke", *common, "1", "--note", "n", "--by", "x").returncode == 0
+
+    done = slawatch("exclude", "revoke", *common, ident, "--note", "again", "--by", "x")
+
+    assert (done.returncode, done.stderr) == (2, message)
