@@ -78,10 +78,12 @@ def free_port() -> int:
 class Daemon:
     """A `slawatch run` subprocess and its HTTP surface."""
 
-    def __init__(self, config: Path, http_port: int) -> None:
+    def __init__(self, config: Path, http_port: int, env: dict[str, str] | None = None) -> None:
         self.config = config
         self.base = f"http://127.0.0.1:{http_port}"
         self.process: asyncio.subprocess.Process | None = None
+        #: Variables added to the daemon's environment (the ${VAR}s of its configuration).
+        self.env = env or {}
 
     async def start(self) -> None:
         self.process = process = await asyncio.create_subprocess_exec(
@@ -93,7 +95,7 @@ class Daemon:
             str(self.config),
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, **self.env, "PYTHONUNBUFFERED": "1"},
         )
         STARTED.append(process)
         await wait_for(self.healthy, "daemon to become healthy")

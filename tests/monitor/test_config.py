@@ -597,11 +597,10 @@ def test_the_example_configuration_covers_everything() -> None:
     written = [*raw["canaries"]]
     for service in raw["services"]:
         written += service["frontend"] + service.get("nodes", [])
-    models = (HttpCheck, TcpCheck, DnsCheck)
-    timing = set.intersection(*(set(model.model_fields) for model in models))
+    models = {"http": HttpCheck, "tcp": TcpCheck, "dns": DnsCheck}
+    timing = set.intersection(*(set(model.model_fields) for model in models.values()))
     assert timing <= {key for check in written for key in check}
-    for model in models:
-        kind = model.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+    for kind, model in models.items():
         keys = {key for check in written if check["type"] == kind for key in check}
         assert set(model.model_fields) - timing <= keys, kind
     assert raw["http"]["api_token"] == "${SLAWATCH_API_TOKEN}"  # noqa: S105 - a variable
