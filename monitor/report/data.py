@@ -1,8 +1,9 @@
 """The report as JSON (schema ``slawatch.report/1``, documented in the README), and the CSV rows.
 
 The JSON is the complete report: every other format shows a part of it. Its per-day entries are
-CREDIT-RULES.md's output fields (``slawatch credits``), with ``fee_source`` beside them. Money is a
-string with exactly the currency's minor units; durations are seconds; instants are RFC 3339 UTC.
+CREDIT-RULES.md's output fields (``slawatch credits``), with ``fee_source`` and the day's
+``measured_seconds`` beside them. Money is a string with exactly the currency's minor units;
+durations are seconds, exact to the microsecond; instants are RFC 3339 UTC.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Final
 
 from sla import CLAUSES, Interval, day_to_json, format_money, round_half_up, total
 
+from ..durations import format_duration
 from ..exclusions import exclusion_to_json
 from ..notices import notice_to_json
 from ..quorum import UNCONFIRMED_NOTE
@@ -25,6 +27,7 @@ __all__ = [
     "CSV_COLUMNS",
     "METHOD",
     "SCHEMA",
+    "availability_base",
     "availability_percent",
     "render_csv",
     "report_to_json",
@@ -67,6 +70,7 @@ CSV_COLUMNS: Final = (
     "credit",
     "capped",
     "provisional",
+    "measured_seconds",
 )
 
 
@@ -88,6 +92,27 @@ def availability_percent(service: ServiceReport) -> str | None:
     if value is None:
         return None
     return str(round_half_up(value * 100, 4))
+
+
+def availability_base(service: ServiceReport) -> str:
+    """What availability is a share of, in words: the time measured, out of the month so far.
+
+    An early month mostly unmeasured must not read as a share of the month: "80.7700 %" of a
+    few hours measured says so beside it.
+    """
+    month = format_duration(service.month.duration)
+    of = (
+        f"the first {format_duration(service.elapsed)} of the month's {month}"
+        if service.provisional
+        else f"the month's {month}"
+    )
+    if not service.has_data:
+        return f"nothing measured of {of}"
+    measured = format_duration(service.measured)
+    if not service.not_measured:
+        return f"over the {measured} measured: all of {of}"
+    unmeasured = format_duration(service.not_measured)
+    return f"over the {measured} measured, of {of}; {unmeasured} not measured"
 
 
 def _outage(outage: OutageEvidence, units: int) -> dict[str, Any]:
@@ -179,10 +204,17 @@ def service_to_json(service: ServiceReport) -> dict[str, Any]:
             "unavailable_seconds": _seconds(service.unavailable),
             "measured_seconds": _seconds(service.measured),
             "gap_seconds": _seconds(total(service.gaps)),
+            "elapsed_seconds": _seconds(service.elapsed),
+            "month_seconds": _seconds(service.month.duration),
             "availability_percent": availability_percent(service),
         },
         "days": [
-            {**day_to_json(day, units), "fee_source": day.fee_source.value} for day in credits.days
+            {
+                **day_to_json(day, units),
+                "fee_source": day.fee_source.value,
+                "measured_seconds": _seconds(service.measured_on(day.date)),
+            }
+            for day in credits.days
         ],
         "outages": [_outage(o, units) for o in service.outages],
         "exclusions": [
@@ -252,6 +284,7 @@ def render_csv(report: Report) -> str:
                     fields["credit"],
                     "true" if day.capped else "false",
                     "true" if service.provisional else "false",
+                    _seconds(service.measured_on(day.date)),
                 )
             )
     return out.getvalue()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Final
@@ -30,9 +31,11 @@ from sla import (
     total,
 )
 
+from ..decisions import ahead_of
+from ..durations import DURATION_RULE, format_duration
 from ..quorum import UNCONFIRMED_NOTE
 from ..timefmt import format_instant
-from .data import METHOD, SCHEMA, availability_percent
+from .data import METHOD, SCHEMA, availability_base, availability_percent
 from .model import ExclusionView, NoticeView, OutageEvidence, Report, ServiceReport
 
 __all__ = ["render_html"]
@@ -41,10 +44,9 @@ __all__ = ["render_html"]
 _MONTHS: Final = ("January", "February", "March", "April", "May", "June", "July", "August",
                   "September", "October", "November", "December")  # fmt: skip
 _WEEKDAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_SECOND: Final = timedelta(seconds=1)
-_MICROSECOND: Final = timedelta(microseconds=1)
 _MINUTE: Final = timedelta(minutes=1)
 _DASH: Final = " &ndash; "
+_FIGURE_UNIT: Final = re.compile(r"(\d) (?=(?:d|h|min|s)\b)")
 
 _CSS: Final = """
 :root{--ink:#1d2330;--muted:#5d6675;--faint:#8a93a3;--line:#dde1e8;--bg:#f3f4f7;--accent:#27408b;
@@ -76,10 +78,15 @@ table{border-collapse:collapse;width:100%;font-size:13px;font-variant-numeric:ta
 th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{font-size:11.5px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);
 font-weight:600;border-bottom:1.5px solid #b9c0cc}
-.n{text-align:right;white-space:nowrap}tr.zero td{color:var(--faint)}tr.hit td{background:#fbfbfd}
-tr.breached td{background:#fdf3f3}
+.n{text-align:right}td.n{white-space:nowrap}tr.zero td{color:var(--faint)}
+tr.hit td{background:#fbfbfd}tr.breached td{background:#fdf3f3}
 tfoot td{font-weight:700;border-top:2px solid var(--ink);border-bottom:none}
 table.narrow{width:auto;min-width:45%}
+table.failovers{table-layout:fixed}
+table.failovers td,.failovers time{white-space:normal;overflow-wrap:anywhere}
+.failovers th:nth-child(1),.failovers th:nth-child(5){width:13%}
+.failovers th:nth-child(2){width:8%}.failovers th:nth-child(3){width:17%}
+.failovers th:nth-child(4){width:22%}.failovers th:nth-child(n+6){width:9%}
 time,td:first-child{white-space:nowrap}
 .badge{display:inline-block;padding:0 7px;border-radius:9px;font-size:11.5px;font-weight:600;
 border:1px solid;white-space:nowrap;line-height:18px}
@@ -135,23 +142,14 @@ def _time(instant: datetime, zone: tzinfo, *, since: date | None = None) -> str:
     return f'<time datetime="{utc}" title="{utc}">{text}</time>'
 
 
-def _duration(delta: timedelta) -> str:
-    """``2 h 5 min 30 s``: exact to the microsecond, in words a reader can check."""
-    whole, micros = divmod(delta // _MICROSECOND, 1_000_000)
-    hours, rest = divmod(whole, 3600)
-    minutes, seconds = divmod(rest, 60)
-    parts = [f"{hours} h"] if hours else []
-    if minutes or (hours and (seconds or micros)):
-        parts.append(f"{minutes} min")
-    if seconds or micros or not parts:
-        parts.append(f"{seconds}.{micros:06d}".rstrip("0") + " s" if micros else f"{seconds} s")
-    return " ".join(parts)
+def _duration(delta: timedelta, *, round_up: bool = True) -> str:
+    """:func:`monitor.durations.format_duration`, each figure kept on a line with its unit."""
+    return _unbroken(format_duration(delta, round_up=round_up))
 
 
-def _clock(delta: timedelta) -> str:
-    """``H:MM:SS``, for table columns where figures must line up."""
-    whole = int(delta / _SECOND)
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+def _unbroken(text: str) -> str:
+    """``3 d`` kept together in running text: a line may break between units, never inside."""
+    return _FIGURE_UNIT.sub("\\1\N{NO-BREAK SPACE}", text)
 
 
 def _day_label(day: date) -> str:
@@ -212,10 +210,15 @@ def _summary(s: ServiceReport) -> str:
     percent = availability_percent(s)
     amount = _money(credits.total_credit, credits.minor_units)
     down = f" <small>{_duration(s.unavailable)} down</small>" if s.outages else ""
+    measured = _duration(s.measured)
     cards = [
         ("total", "Total credit", f"{amount} <small>{_e(credits.currency)}</small>"),
         ("", "Credited minutes", f"{s.credited_minutes}"),
-        ("", "Availability", "n/a" if percent is None else f"{percent} %"),
+        (
+            "",
+            "Availability",
+            "n/a" if percent is None else f"{percent} % <small>of {measured} measured</small>",
+        ),
         ("", "Outages", f"{len(s.outages)}{down}"),
         (
             "warn" if s.outages_not_notified else "",
@@ -223,20 +226,29 @@ def _summary(s: ServiceReport) -> str:
             f"{s.outages_not_notified}",
         ),
         ("", "Days capped", f"{s.days_capped}"),
-        ("", "Measured time", _duration(s.measured)),
-        ("", "Gap time", _duration(total(s.gaps))),
+        (
+            "",
+            "Measured time",
+            f"{measured} <small>of {_duration(s.elapsed)}; {_duration(s.not_measured)} not "
+            "measured</small>",
+        ),
     ]
     items = "".join(
         f'<div class="card {cls}"><dt>{label}</dt><dd>{value}</dd></div>'
         for cls, label, value in cards
     )
-    unnotified = ""
+    base = (
+        f'<p class="note">No availability: {_unbroken(_e(availability_base(s)))}.</p>'
+        if percent is None
+        else f'<p class="note">Availability {percent} % is '
+        f"{_unbroken(_e(availability_base(s)))}: time no vantage measured is left out of it.</p>"
+    )
     if s.outages:
-        unnotified = (
+        base += (
             f'<p class="note">Outages never notified: {s.outages_not_notified} of '
             f"{len(s.outages)} (C4: immediate notice of a whole-service failure).</p>"
         )
-    return f'<dl class="cards">{items}</dl>{unnotified}'
+    return f'<dl class="cards">{items}</dl>{base}'
 
 
 def _nice_step(top: Decimal) -> Decimal:
@@ -408,8 +420,8 @@ def _day_table(s: ServiceReport) -> str:
             _day_label(d.date),
             f"{float(d.minutes_in_day):g}",
             f'<span title="fee from {_e(d.fee_source.value)}">{_money(d.fee, units)}</span>',
-            f'<span title="{d.unavailable.total_seconds()} s">{_clock(d.unavailable)}</span>',
-            f'<span title="{d.excluded.total_seconds()} s">{_clock(d.excluded)}</span>',
+            _duration(d.unavailable),
+            _duration(d.excluded),
             str(d.credited_minutes),
             _money(d.credit, units),
             '<span class="badge b-cap">capped</span>' if d.capped else "",
@@ -420,8 +432,8 @@ def _day_table(s: ServiceReport) -> str:
         f"Total, {len(days)} days",
         "",
         _money(sum((d.fee for d in days), Decimal(0)), units),
-        _clock(sum((d.unavailable for d in days), timedelta(0))),
-        _clock(sum((d.excluded for d in days), timedelta(0))),
+        _duration(sum((d.unavailable for d in days), timedelta(0))),
+        _duration(sum((d.excluded for d in days), timedelta(0))),
         str(s.credited_minutes),
         _money(s.credits.total_credit, units),
         str(s.days_capped),
@@ -434,9 +446,9 @@ def _day_table(s: ServiceReport) -> str:
     sources = ", ".join(sorted({d.fee_source.value for d in days}))
     return (
         _table(head, rows, numeric_from=1, cls="days", marks=marks, foot=foot)
-        + '<p class="note">Every local day of the month; unavailable and excluded time as '
-        f"h:mm:ss. Fees from: {_e(sources)}. Each day is capped at its own fee and nothing "
-        "carries into the next day (C1, C2).</p>"
+        + f'<p class="note">Every local day of the month. Fees from: {_e(sources)}. Each day is '
+        "capped at its own fee and nothing carries into the next day (C1, C2). "
+        f"{DURATION_RULE}</p>"
     )
 
 
@@ -572,10 +584,7 @@ def _exclusion(s: ServiceReport, v: ExclusionView) -> str:
     zone, r = s.contract.timezone, v.record
     announced = "not announced"
     if r.announced_at is not None:
-        ahead = r.start - r.announced_at
-        when = (
-            f"{_duration(ahead)} before" if ahead >= timedelta(0) else f"{_duration(-ahead)} after"
-        )
+        when = _unbroken(ahead_of(r.start - r.announced_at))
         announced = f"{_time(r.announced_at, zone)} ({when} its start)"
     period = f"{_time(r.start, zone)} to {_time(r.end, zone)}"
     rows = [
@@ -583,7 +592,7 @@ def _exclusion(s: ServiceReport, v: ExclusionView) -> str:
         ("Note", _e(r.note)),
         ("Announced", announced),
         ("Added", f"by {_e(r.added_by)} at {_time(r.added_at, zone)}"),
-        ("Decision", _e(v.explanation)),
+        ("Decision", _unbroken(_e(v.explanation))),
     ]
     if v.applied is not None and v.applied != Interval(r.start, r.end):
         rows.append(
@@ -657,28 +666,32 @@ def _failovers(s: ServiceReport) -> str:
         removed = dns.get("removed_after_seconds")
         verdict = _e(d.get("verdict", ""))
         if d.get("reasons"):
-            verdict += "<br><small>" + _e("; ".join(str(r) for r in d["reasons"])) + "</small>"
+            verdict += "".join(f"<br><small>{_e(reason)}</small>" for reason in d["reasons"])
+        since = record.start.astimezone(zone).date()
         rows.append(
             [
                 _e(record.subject.partition("/")[2]),
                 _e(record.vantage),
-                _time(record.start, zone),
-                "open" if record.end is None else _time(record.end, zone),
+                _time(record.start, zone)
+                + _DASH
+                + ("still down" if record.end is None else _time(record.end, zone, since=since)),
                 verdict,
+                _e(d.get("capacity_back_by") or ""),
                 _e(d.get("frontend_failures", "")),
                 _duration(timedelta(seconds=float(d.get("frontend_outage_seconds", 0)))),
                 "" if removed is None else _duration(timedelta(seconds=float(removed))),
-                _e(d.get("capacity_back_by") or ""),
             ]
         )
         marks.append("breached" if d.get("verdict") == "breached" else "")
     if not rows:
         return "<p>None.</p>"
     head = (
-        "Node|Vantage|Failed|Capacity back|Verdict|Frontend failures|Frontend down"
-        "|DNS removed after|Back by"
+        "Node|Vantage|Failed &ndash; capacity back|Verdict|Capacity back by|Frontend failures"
+        "|Frontend down|DNS removed after"
     )
-    return _table(head, rows, numeric_from=5, marks=marks)
+    return _table(head, rows, numeric_from=5, cls="failovers", marks=marks) + (
+        '<p class="note">Times on the day the node failed unless dated.</p>'
+    )
 
 
 def _quorum(rule: object) -> str:
@@ -763,5 +776,6 @@ def render_html(report: Report) -> str:
         "contract's time zone; hover one for UTC.</div></header>"
         f"{_contents(report)}{services}<footer>Generated at {generated} by slawatch. The same "
         f"figures are in the JSON report, schema <code>{SCHEMA}</code>. Money is exact in the "
-        "currency's minor units, rounded once per day, half up.</footer></main></body></html>\n"
+        "currency's minor units, rounded once per day, half up. "
+        f"{DURATION_RULE}</footer></main></body></html>\n"
     )

@@ -11,9 +11,11 @@ from datetime import datetime, timedelta, tzinfo
 
 from sla import CLAUSES, format_money, total
 
+from ..durations import DURATION_RULE
+from ..durations import format_duration as _duration
 from ..quorum import UNCONFIRMED_NOTE
 from ..timefmt import format_instant
-from .data import METHOD, availability_percent
+from .data import METHOD, availability_base, availability_percent
 from .model import OutageEvidence, Report, ServiceReport
 
 __all__ = ["render_markdown"]
@@ -33,17 +35,9 @@ def _local(instant: datetime | None, zone: tzinfo) -> str:
     return instant.astimezone(zone).isoformat(sep=" ", timespec="seconds")
 
 
-def _secs(value: timedelta | float) -> str:
-    """Seconds exactly, to the microsecond, without trailing zeros (``:g`` would round)."""
-    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
-    return f"{seconds:.6f}".rstrip("0").rstrip(".")
-
-
-def _duration(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}h {minutes:02d}m {seconds:02d}s" if hours else f"{minutes}m {seconds:02d}s"
+def _seconds(value: object) -> str:
+    """A figure stored in seconds (a failover's), as a duration."""
+    return _duration(timedelta(seconds=float(str(value))))
 
 
 def _summary(service: ServiceReport) -> list[str]:
@@ -55,26 +49,27 @@ def _summary(service: ServiceReport) -> list[str]:
         "|---|---:|",
         f"| Credit owed | **{format_money(credits.total_credit, units)} {credits.currency}** |",
         f"| Downtime minutes credited | {service.credited_minutes} |",
-        f"| Availability (measured time) | {availability + ' %' if availability else 'n/a'} |",
+        f"| Availability | {availability + ' %' if availability else 'n/a'}"
+        f" ({availability_base(service)}) |",
         f"| Outages | {len(service.outages)} |",
         f"| Outages never notified | {service.outages_not_notified}"
         " (C4: immediate notice of a whole-service failure) |",
         f"| Days capped at the day's fee | {service.days_capped} |",
-        f"| Time measured | {_duration(service.measured)} |",
-        f"| Time not measured (gaps) | {_duration(service.window.duration - service.measured)} |",
+        f"| Time measured | {_duration(service.measured)} of {_duration(service.elapsed)} |",
+        f"| Time not measured (gaps) | {_duration(service.not_measured)} |",
     ]
 
 
 def _days(service: ServiceReport) -> list[str]:
     units = service.credits.minor_units
     lines = [
-        "| date | fee | unavailable s | excluded s | credited min | credit | capped |",
+        "| date | fee | unavailable | excluded | credited min | credit | capped |",
         "|---|---:|---:|---:|---:|---:|:---:|",
     ]
     for day in service.credits.days:
         lines.append(
             f"| {day.date.isoformat()} | {format_money(day.fee, units)}"
-            f" | {_secs(day.unavailable)} | {_secs(day.excluded)}"
+            f" | {_duration(day.unavailable)} | {_duration(day.excluded)}"
             f" | {day.credited_minutes} | {format_money(day.credit, units)}"
             f" | {'yes' if day.capped else ''} |"
         )
@@ -125,8 +120,8 @@ def _outages(service: ServiceReport) -> list[str]:
                     f" {format_money(piece.credit, units)} before the day's cap"
                 )
             lines.append(
-                f"- {piece.date.isoformat()}: {_secs(piece.unavailable)} s unavailable,"
-                f" {_secs(piece.excluded)} s excluded{earned}"
+                f"- {piece.date.isoformat()}: {_duration(piece.unavailable)} unavailable,"
+                f" {_duration(piece.excluded)} excluded{earned}"
             )
         lines.append("")
     return lines
@@ -176,21 +171,22 @@ def _exclusions(service: ServiceReport) -> list[str]:
     if not service.exclusions:
         return ["No exclusion was entered for this month."]
     lines = [
-        "| # | period | reason | announced | note | added | status | excluded s |",
+        "| # | period | reason | announced | note | added | decision | excluded |",
         "|---|---|---|---|---|---|---|---:|",
     ]
     for view in service.exclusions:
         r = view.record
         status = _text(view.explanation)
         if r.revoked_at is not None:
-            status += (
-                f" by {_text(r.revoked_by)} at {_local(r.revoked_at, zone)}: {_text(r.revoke_note)}"
+            status = (
+                f"revoked by {_text(r.revoked_by)} at {_local(r.revoked_at, zone)}:"
+                f" {_text(r.revoke_note)} (not applied)"
             )
         lines.append(
             f"| {r.id} | {_local(r.start, zone)} to {_local(r.end, zone)} | {_text(r.reason)}"
             f" | {_local(r.announced_at, zone) if r.announced_at else 'never'}"
             f" | {_text(r.note)} | {_text(r.added_by)}, {_local(r.added_at, zone)}"
-            f" | {status} | {_secs(view.excluded)} |"
+            f" | {status} | {_duration(view.excluded)} |"
         )
     return lines
 
@@ -248,8 +244,8 @@ def _failovers(service: ServiceReport) -> list[str]:
         lines.append(
             f"| {_text(record.subject.partition('/')[2])} | {_text(record.vantage)}"
             f" | {_local(record.start, zone)} | {_local(record.end, zone)} | {_text(verdict)}"
-            f" | {d.get('frontend_failures', '')} | {_secs(d.get('frontend_outage_seconds', 0))} s"
-            f" | {'' if removed is None else f'{_secs(removed)} s'}"
+            f" | {d.get('frontend_failures', '')} | {_seconds(d.get('frontend_outage_seconds', 0))}"
+            f" | {'' if removed is None else _seconds(removed)}"
             f" | {_text(d.get('capacity_back_by') or '')} |"
         )
     return lines
@@ -297,7 +293,7 @@ def render_markdown(report: Report) -> str:
     lines = [f"# SLA credit report {report.label}", ""]
     if report.provisional:
         lines += ["**Provisional**: this month is still in progress.", ""]
-    lines += [f"Generated {format_instant(report.generated_at)} by slawatch.", ""]
+    lines += [f"Generated {format_instant(report.generated_at)} by slawatch. {DURATION_RULE}", ""]
     for service in report.services:
         lines += _service(service, report.label)
     return "\n".join(lines).rstrip("\n") + "\n"

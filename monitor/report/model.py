@@ -23,7 +23,6 @@ from sla import (
     Contract,
     CreditResult,
     DayCredit,
-    ExclusionReason,
     GapPolicy,
     Interval,
     IntervalSet,
@@ -41,7 +40,8 @@ from sla import (
 
 from ..case import ContractTerms
 from ..config import ServiceConfig, Settings
-from ..measured import measure, to_exclusion
+from ..decisions import decide
+from ..measured import measure
 from ..notices import NOTICE_EARLY, NOTICE_WITHIN, assign_notices, match_notices
 from ..quorum import service_verdict
 from ..store.base import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord, Store
@@ -165,8 +165,24 @@ class ServiceReport:
         return self.measured > timedelta(0)
 
     @property
+    def elapsed(self) -> timedelta:
+        """The part of the month that has happened: the whole month once it is over."""
+        return self.window.duration
+
+    @property
+    def not_measured(self) -> timedelta:
+        """The part of the month so far that no vantage measured: the gaps."""
+        return self.elapsed - self.measured
+
+    def measured_on(self, day: date) -> timedelta:
+        """The time of the local ``day`` that some vantage measured."""
+        inside = intersect((day_span(day, self.contract.timezone),), (self.window,))
+        return total(subtract(inside, self.gaps))
+
+    @property
     def availability(self) -> Fraction | None:
-        """Time-based availability over the measured time, or None without any."""
+        """Time-based availability over the measured time (not the month's), or None without
+        any: beside it, every format says how much was measured (:attr:`measured`)."""
         if not self.has_data:
             return None
         return 1 - Fraction(self.unavailable // timedelta(microseconds=1)) / Fraction(
@@ -438,34 +454,8 @@ async def _with_notices(
 def _exclusion_view(
     record: ExclusionRecord, contract: Contract, outages: IntervalSet, gaps: IntervalSet
 ) -> ExclusionView:
-    span = Interval(record.start, record.end)
-    if record.revoked_at is not None:
-        return ExclusionView(record, "revoked", "revoked: not applied", None, timedelta(0))
-    applied = applied_exclusion(contract, to_exclusion(record))
+    decision = decide(record, contract)
+    applied = decision.applied
     unavailable = outages if contract.gap_policy is GapPolicy.EXCLUDE else (*outages, *gaps)
-    if applied is None:
-        notice = contract.maintenance_notice
-        if record.announced_at is None:
-            why = "maintenance never announced: not excluded (C6)"
-        else:
-            ahead = record.start - record.announced_at
-            why = (
-                f"maintenance announced {_hours(ahead)} ahead, the contract asks "
-                f"{_hours(notice)}: not excluded (C6)"
-            )
-        return ExclusionView(record, "refused", why, None, timedelta(0))
-    excluded = total(intersect(unavailable, (applied,)))
-    if applied != span:
-        limit = contract.maintenance_max
-        why = f"maintenance: only its first {_hours(limit or span.duration)} excluded (C6)"
-        return ExclusionView(record, "applied in part", why, applied, excluded)
-    clause = "C6" if record.reason == ExclusionReason.MAINTENANCE.value else "C5"
-    return ExclusionView(record, "applied", f"excluded ({clause})", applied, excluded)
-
-
-def _hours(delta: timedelta) -> str:
-    hours = Fraction(delta // timedelta(microseconds=1), 3_600_000_000)
-    if hours.denominator == 1:
-        return f"{hours.numerator} h"
-    minutes = delta // timedelta(minutes=1)
-    return f"{minutes // 60} h {minutes % 60} min"
+    excluded = timedelta(0) if applied is None else total(intersect(unavailable, (applied,)))
+    return ExclusionView(record, decision.status, decision.explanation, applied, excluded)

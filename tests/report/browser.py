@@ -181,6 +181,13 @@ class Browser:
         self.load.pdf = base64.b64decode(printed["data"])
         return self.load
 
+    async def evaluate(self, expression: str) -> Any:
+        """The value of a JavaScript expression in the page, as JSON; fails on an exception."""
+        evaluated = await self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        if "exceptionDetails" in evaluated:
+            raise RuntimeError(f"script failed: {evaluated['exceptionDetails']}")
+        return evaluated["result"].get("value")
+
     async def close(self) -> None:
         """Ask the browser to quit and stop reading."""
         self._session = None

@@ -20,7 +20,17 @@ from typing import Any
 from monitor.config import Settings, parse_settings
 from monitor.store.base import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord, Store
 
-__all__ = ["CONFIG", "EXPECTED", "NOW", "fill", "local", "settings"]
+__all__ = [
+    "CONFIG",
+    "EARLY",
+    "EXPECTED",
+    "NOW",
+    "fill",
+    "fill_early_month",
+    "fill_long_failover",
+    "local",
+    "settings",
+]
 
 CST = timezone(timedelta(hours=8))
 #: When the report is made: the month is over.
@@ -294,3 +304,49 @@ async def fill(store: Store, service: str = "shop") -> None:
     await store.revoke_notice(
         wrong, by="finance@example.com", at=local(28, 9), note="that was the CDN"
     )
+
+
+async def fill_long_failover(store: Store, service: str = "shop") -> None:
+    """A failover event whose every text runs long: a long node name, several long reasons and
+    a long account of how capacity came back, as a verdict against strict terms can give."""
+    detail = _failover_detail(
+        "breached",
+        [
+            "frontend down 45s at a stretch (at most 30s)",
+            "DNS still answered with 192.0.2.11 for 180s after the node failed (at most 60s)",
+            "capacity back after 1200s, by the node recovering, not by a replacement (at most "
+            "600s)",
+            "frontend_failures_while_routing_around_the_node_without_any_space_to_break_a_line",
+        ],
+        failures=9,
+        down=45.25,
+        dns_after=180.5,
+    )
+    detail["capacity_back_by"] = "node recovered after a manual restart by the provider's on-call"
+    await _interval(
+        store,
+        IntervalKind.FAILOVER,
+        "sh-1",
+        f"{service}/node-eu-west-1a.internal.example.com",
+        start=local(22, 23, 58),
+        end=local(23, 0, 18),
+        detail=detail,
+    )
+
+
+#: When the early month's report is made: the 3rd of October at midnight, two days in.
+EARLY = local(3, 0)
+
+
+async def fill_early_month(store: Store, service: str = "shop") -> None:
+    """The first two days of October, of which the vantages measured only the last 12 hours (they
+    started at noon on the 2nd), with one outage of 0.4 s at 18:00 on the 2nd."""
+    for vantage in ("sh-1", "bj-1"):
+        await _interval(store, IntervalKind.RUNNING, vantage, "*", start=local(2, 12), end=EARLY)
+        await _outage(
+            store,
+            vantage,
+            local(2, 18),
+            local(2, 18) + timedelta(microseconds=400_000),
+            service,
+        )

@@ -22,7 +22,7 @@ from monitor.report.markdown import render_markdown
 from monitor.store.base import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from monitor.store.sqlite import SQLiteStore
 
-from .scenario import CONFIG, EXPECTED, NOW, fill, local, settings
+from .scenario import CONFIG, EARLY, EXPECTED, NOW, fill, fill_early_month, local, settings
 
 
 @pytest.fixture
@@ -65,11 +65,12 @@ def test_the_json_has_the_documented_shape(october: dict[str, Any]) -> None:
     assert list(shop["summary"]) == [
         "currency", "total_credit", "credited_minutes", "days_capped", "outages",
         "outages_not_notified", "failover_events", "failovers_breached", "unavailable_seconds",
-        "measured_seconds", "gap_seconds", "availability_percent",
+        "measured_seconds", "gap_seconds", "elapsed_seconds", "month_seconds",
+        "availability_percent",
     ]  # fmt: skip
     assert list(shop["outages"][0]) == [
-        "start", "end", "duration_seconds", "ongoing", "vantages", "sightings", "checks", "days",
-        "notice",
+        "start", "end", "duration_seconds", "ongoing", "vantages", "sightings", "checks",
+        "unconfirmed", "days", "notice",
     ]  # fmt: skip
     assert list(shop["outages"][0]["notice"]) == [
         "id", "at", "ref", "added_by", "added_at", "time_to_notice_seconds",
@@ -79,7 +80,7 @@ def test_the_json_has_the_documented_shape(october: dict[str, Any]) -> None:
     ]  # fmt: skip
     assert list(shop["days"][0]) == [
         "date", "minutes_in_day", "fee", "unavailable_seconds", "excluded_seconds",
-        "credited_minutes", "credit", "capped", "fee_source",
+        "credited_minutes", "credit", "capped", "fee_source", "measured_seconds",
     ]  # fmt: skip
 
 
@@ -245,17 +246,26 @@ def test_exclusions_show_the_contract_s_decision_and_the_audit_trail(
     views = {e["note"]: e for e in october["services"][0]["exclusions"]}
     assert views["announced upgrade"]["status"] == "applied"
     assert views["announced upgrade"]["excluded_seconds"] == 1800.0
+    assert views["announced upgrade"]["explanation"] == (
+        "accepted in full: announced 4 d 16 h before its start,"
+        " the contract needs 24 h of notice (C6)"
+    )
     late = views["late notice"]
     assert late["status"] == "refused"
-    assert "6 h ahead" in late["explanation"]
-    assert "24 h" in late["explanation"]
+    assert late["explanation"] == (
+        "refused: announced 6 h before its start, the contract needs 24 h of notice (C6)"
+    )
     assert late["applied"] is None
     part = views["long window"]
     assert part["status"] == "applied in part"
     assert part["applied"] == {"start": "2026-10-27T16:00:00Z", "end": "2026-10-27T20:00:00Z"}
     assert part["excluded_seconds"] == 3600.0
+    assert part["explanation"].startswith(
+        "accepted for its first 240 min (maintenance_max_minutes) of 6 h: announced 3 d before"
+    )
     revoked = views["typhoon?"]
     assert revoked["status"] == "revoked"
+    assert revoked["explanation"] == "revoked: not applied"
     assert revoked["revoked"] == {
         "at": "2026-10-06T01:00:00Z",
         "by": "finance@example.com",
@@ -301,7 +311,8 @@ async def test_the_report_agrees_with_slawatch_credits_on_the_exported_case(
 
     assert computed["total_credit"] == shop["summary"]["total_credit"]
     assert computed["days"] == [
-        {k: v for k, v in day.items() if k != "fee_source"} for day in shop["days"]
+        {k: v for k, v in day.items() if k not in ("fee_source", "measured_seconds")}
+        for day in shop["days"]
     ]
 
 
@@ -323,18 +334,22 @@ async def test_markdown_shows_the_figures_and_the_evidence(db: Path) -> None:
     text = render_markdown(await report_of(db))
 
     assert "| Credit owed | **161.70 CNY** |" in text
-    assert "| 2026-10-20 | 144.00 | 86400 | 0 | 1440 | 144.00 | yes |" in text
+    assert "| 2026-10-20 | 144.00 | 1 d | 0 s | 1440 | 144.00 | yes |" in text
+    assert "| 2026-10-05 | 144.00 | 7 min 25 s | 0 s | 8 | 1.20 |  |" in text
+    assert "| Availability | 96.3096 % (over the 31 d measured: all of the month's 31 d) |" in text
+    assert "| Time measured | 31 d of 31 d |" in text
+    assert "- 2026-10-05: 7 min 25 s unavailable, 0 s excluded, 8 min credited," in text
     assert "| **total** | | | | **1558** | **161.70** | |" in text
     assert "#### Outage 1: 2026-10-05 10:00:05+08:00 to 2026-10-05 10:07:30+08:00" in text
     assert (
         "| Outages never notified | 4 (C4: immediate notice of a whole-service failure) |" in text
     )
     assert (
-        "- Provider notice: 2026-10-05 10:12:05+08:00, 12m 00s after its start:"
+        "- Provider notice: 2026-10-05 10:12:05+08:00, 12 min after its start:"
         " status page incident 101 (#1, recorded by ops@example.com)" in text
     )
-    assert "- Provider notice: 2026-10-09 23:40:00+08:00, 10m 00s before its start:" in text
-    assert "- Provider notice: 2026-10-21 09:30:00+08:00, 33h 30m 00s after its start:" in text
+    assert "- Provider notice: 2026-10-09 23:40:00+08:00, 10 min before its start:" in text
+    assert "- Provider notice: 2026-10-21 09:30:00+08:00, 1 d 09 h 30 min after its start:" in text
     assert text.count("- Provider notice: **not notified** (C4: ") == EXPECTED["not_notified"]
     assert "### Provider notices (C4)" in text
     assert (
@@ -540,3 +555,60 @@ async def test_a_notice_answers_a_long_outage_that_began_last_month(tmp_path: Pa
     assert outage.span.start == local(1, 0, month=11)
     assert outage.notice is not None
     assert outage.time_to_notice == timedelta(minutes=5)
+
+
+@pytest.fixture
+async def early(tmp_path: Path) -> Report:
+    """The report made two days into October, of which 12 hours were measured."""
+    path = tmp_path / "early.db"
+    store = SQLiteStore(path)
+    await store.open()
+    await fill_early_month(store)
+    try:
+        return await build_report(store, settings(path), 2026, 10, now=EARLY)
+    finally:
+        await store.close()
+
+
+def test_the_json_says_what_availability_is_over(early: Report) -> None:
+    """Measured, not measured, elapsed and the whole month, in exact seconds; each day's
+    measured time; the 0.4 s outage exact."""
+    shop = report_to_json(early)["services"][0]
+    summary = shop["summary"]
+
+    assert summary["availability_percent"] == "99.9991"
+    assert (summary["measured_seconds"], summary["gap_seconds"]) == (43200.0, 129600.0)
+    assert (summary["elapsed_seconds"], summary["month_seconds"]) == (172800.0, 31 * 86400.0)
+    assert [d["measured_seconds"] for d in shop["days"][:3]] == [0.0, 43200.0, 0.0]
+    assert shop["outages"][0]["duration_seconds"] == 0.4
+    assert shop["days"][1]["unavailable_seconds"] == 0.4
+
+
+def test_markdown_says_what_availability_is_over_and_rounds_downtime_up(early: Report) -> None:
+    """Availability beside the time measured and the month so far; an outage of 0.4 s reads
+    1 s, never 0 s; the rounding rule is stated."""
+    text = render_markdown(early)
+
+    assert (
+        "| Availability | 99.9991 % (over the 12 h measured, of the first 2 d of the month's"
+        " 31 d; 1 d 12 h not measured) |" in text
+    )
+    assert "| Time measured | 12 h of 2 d |" in text
+    assert "| Time not measured (gaps) | 1 d 12 h |" in text
+    assert "- Duration: 1 s; UTC 2026-10-02T10:00:00Z to 2026-10-02T10:00:00.400000Z" in text
+    assert "| 2026-10-02 | 144.00 | 1 s | 0 s | 1 | 0.15 |  |" in text
+    assert "- 2026-10-02: 1 s unavailable, 0 s excluded, 1 min credited," in text
+    assert "0.4 s" not in text
+    assert "Durations are shown to the second, rounded up" in text
+
+
+def test_csv_has_each_day_s_measured_time(early: Report) -> None:
+    """The last column is the seconds some vantage measured that day; the rest is unchanged."""
+    rows = list(csv.DictReader(io.StringIO(render_csv(early))))
+
+    assert list(rows[0])[-1] == "measured_seconds"
+    assert [(r["date"], r["unavailable_seconds"], r["measured_seconds"]) for r in rows[:3]] == [
+        ("2026-10-01", "0.0", "0.0"),
+        ("2026-10-02", "0.4", "43200.0"),
+        ("2026-10-03", "0.0", "0.0"),
+    ]
