@@ -1,19 +1,23 @@
 """``slawatch exclude``: add, list and revoke exclusions from the command line.
 
-Who made a change is ``--by``, or the login name of whoever ran the command.
+Who made a change is ``--by``, or the login name of whoever ran the command. Each exclusion is
+shown with what its service's contract, as configured now, decides about it: the same decision,
+in the same words, as the monthly report (:mod:`monitor.decisions`).
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .annotations import parse_input
 from .cli_common import author, revoke_command, show, with_store
 from .config import load_settings
 
 if TYPE_CHECKING:
+    from .config import Settings
     from .store.base import ExclusionRecord
 
 # The store and validation modules are imported by each command when it runs, so that
@@ -22,16 +26,46 @@ if TYPE_CHECKING:
 __all__ = ["add_exclude_commands"]
 
 
-def _line(record: ExclusionRecord) -> str:
+def _to_json(settings: Settings) -> Callable[[ExclusionRecord], dict[str, Any]]:
+    """An exclusion as JSON with ``decision``: the contract's, or null for a service no longer
+    configured."""
+    from .decisions import decide, decision_to_json  # noqa: PLC0415
     from .exclusions import exclusion_to_json  # noqa: PLC0415
 
-    data = exclusion_to_json(record)
-    status = "in force" if data["revoked"] is None else "REVOKED"
-    announced = f" announced {data['announced_at']}" if data["announced_at"] else ""
-    return (
-        f"#{data['id']} {data['service']} {data['start']} -> {data['end']} {data['reason']}"
-        f"{announced} [{status}] by {data['added_by']} at {data['added_at']}: {data['note']}"
-    )
+    contracts = {
+        service.name: settings.contracts[service.contract].to_contract()
+        for service in settings.services
+    }
+
+    def to_json(record: ExclusionRecord) -> dict[str, Any]:
+        contract = contracts.get(record.service)
+        decided = None if contract is None else decision_to_json(decide(record, contract))
+        return {**exclusion_to_json(record), "decision": decided}
+
+    return to_json
+
+
+def _liner(settings: Settings) -> Callable[[ExclusionRecord], str]:
+    """One line per exclusion, the contract's decision in brackets."""
+    to_json = _to_json(settings)
+
+    def line(record: ExclusionRecord) -> str:
+        data = to_json(record)
+        revoked, decision = data["revoked"], data["decision"]
+        if revoked is not None:
+            status = f"REVOKED by {revoked['by']} at {revoked['at']}: {revoked['note']}"
+        elif decision is None:
+            status = f"no decision: service {record.service!r} is not configured"
+        else:
+            status = decision["explanation"]
+        announced = f" announced {data['announced_at']}" if data["announced_at"] else ""
+        return (
+            f"#{data['id']} {data['service']} {data['start']} -> {data['end']} {data['reason']}"
+            f"{announced} [{status}] added by {data['added_by']} at {data['added_at']}:"
+            f" {data['note']}"
+        )
+
+    return line
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
@@ -53,16 +87,14 @@ def _cmd_add(args: argparse.Namespace) -> int:
         settings,
         lambda store: add_exclusion(store, settings, entry, by=by, now=datetime.now(UTC)),
     )
-    print(_line(record))
+    print(_liner(settings)(record))
     return 0
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .exclusions import exclusion_to_json  # noqa: PLC0415
-
     settings = load_settings(args.config)
     records = with_store(settings, lambda store: store.exclusions(service=args.service))
-    show(records, args.format, exclusion_to_json, _line)
+    show(records, args.format, _to_json(settings), _liner(settings))
     return 0
 
 
@@ -73,7 +105,7 @@ def _cmd_revoke(args: argparse.Namespace) -> int:
         args,
         "exclude revoke",
         revoke_exclusion,
-        _line,
+        _liner(load_settings(args.config)),
         kind="exclusion",
         find=lambda store: store.exclusions(),
     )
@@ -99,7 +131,9 @@ def add_exclude_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     add.add_argument("--note", required=True, help="why (kept with the exclusion)")
     add.set_defaults(handler=_cmd_add)
 
-    listing = actions.add_parser("list", help="every exclusion, revoked ones marked")
+    listing = actions.add_parser(
+        "list", help="every exclusion with the contract's decision, revoked ones marked"
+    )
     listing.add_argument("--service")
     listing.add_argument("--format", choices=("text", "json"), default="text")
     listing.set_defaults(handler=_cmd_list)

@@ -187,11 +187,12 @@ def test_the_cli_adds_lists_and_revokes(tmp_path: Path) -> None:
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     assert added.stdout.startswith("#1 shop 2026-10-04T18:00:00Z -> 2026-10-04T19:00:00Z")
-    assert "[in force] by carol" in added.stdout
+    assert "force_majeure [accepted in full (C5)] added by carol at " in added.stdout
 
     revoked = slawatch("exclude", "revoke", *common, "1", "--note", "it was not", "--by", "dan")
     assert revoked.returncode == 0, revoked.stderr
-    assert "[REVOKED]" in revoked.stdout
+    assert "[REVOKED by dan at " in revoked.stdout
+    assert ": it was not] added by carol at " in revoked.stdout
 
     listed = slawatch("exclude", "list", *common, "--format", "json")
     assert listed.returncode == 0, listed.stderr
@@ -199,6 +200,12 @@ def test_the_cli_adds_lists_and_revokes(tmp_path: Path) -> None:
     assert record["note"] == "typhoon"
     assert record["revoked"]["by"] == "dan"
     assert record["revoked"]["note"] == "it was not"
+    assert record["decision"] == {
+        "status": "revoked",
+        "acceptance": None,
+        "explanation": "revoked: not applied",
+        "applied": None,
+    }
     text = slawatch("exclude", "list", *common)
     assert text.stdout.count("\n") == 1
 
@@ -262,3 +269,90 @@ def test_revoking_what_cannot_be_revoked_says_so_in_the_users_words(
     done = slawatch("exclude", "revoke", *common, ident, "--note", "again", "--by", "x")
 
     assert (done.returncode, done.stderr) == (2, message)
+
+
+#: Maintenances of 02:00-08:00 on 5 October (Shanghai) and when each was announced, against the
+#: default terms (24 h of notice, 240 minutes at most), with the decision `exclude list` shows.
+DECISIONS = [
+    (
+        "2026-10-01T09:00:00+08:00",
+        "accepted for its first 240 min (maintenance_max_minutes) of 6 h: announced 3 d 17 h before"
+        " its start, the contract needs 24 h of notice (C6)",
+    ),
+    (
+        "2026-10-04T02:00:00.5+08:00",
+        "refused: announced 23 h 59 min 59 s before its start, the contract needs 24 h of notice"
+        " (C6)",
+    ),
+    (
+        "2026-10-05T03:00:00+08:00",
+        "refused: announced 1 h after its start, the contract needs 24 h of notice (C6)",
+    ),
+    (None, "refused: never announced, the contract needs 24 h of notice (C6)"),
+]
+
+
+def test_the_list_shows_the_contract_s_decision(tmp_path: Path) -> None:
+    """Each maintenance with what the contract decides, in the report's words: its first 240
+    minutes, refused for notice half a second short (never rounded up to 24 h), announced after
+    its start, never announced; a short one accepted in full."""
+    path = tmp_path / "slawatch.yaml"
+    path.write_text(config(tmp_path / "x.db"), encoding="utf-8")
+    common = ("--config", str(path))
+    for announced, _ in DECISIONS:
+        added = slawatch(
+            "exclude", "add", *common, "--service", "shop", "--reason", "maintenance",
+            "--start", "2026-10-05T02:00:00+08:00", "--end", "2026-10-05T08:00:00+08:00",
+            *(("--announced-at", announced) if announced else ()), "--note", "m", "--by", "x",
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+    short = slawatch(
+        "exclude", "add", *common, "--service", "shop", "--reason", "maintenance",
+        "--start", "2026-10-05T02:00:00+08:00", "--end", "2026-10-05T03:00:00+08:00",
+        "--announced-at", "2026-10-01T02:00:00+08:00", "--note", "m", "--by", "x",
+    )  # fmt: skip
+    assert short.returncode == 0, short.stderr
+    assert "[accepted in full: announced 4 d before its start, the contract needs 24 h" in (
+        short.stdout
+    )
+
+    listed = slawatch("exclude", "list", *common)
+
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert len(lines) == len(DECISIONS) + 1
+    for line, (_, decision) in zip(lines, DECISIONS, strict=False):
+        assert f"[{decision}] added by x at " in line
+    records = json.loads(slawatch("exclude", "list", *common, "--format", "json").stdout)
+    assert [(r["decision"]["status"], r["decision"]["acceptance"]) for r in records] == [
+        ("applied in part", "first_part"),
+        ("refused", "announced_late"),
+        ("refused", "announced_late"),
+        ("refused", "not_announced"),
+        ("applied", "in_full"),
+    ]
+    assert records[0]["decision"]["applied"] == {
+        "start": "2026-10-04T18:00:00Z",
+        "end": "2026-10-04T22:00:00Z",
+    }
+    assert records[1]["decision"]["applied"] is None
+
+
+def test_the_list_says_when_no_contract_decides(tmp_path: Path) -> None:
+    """An exclusion of a service no longer configured is listed, saying no contract decides it."""
+    path = tmp_path / "slawatch.yaml"
+    path.write_text(config(tmp_path / "x.db"), encoding="utf-8")
+    added = slawatch(
+        "exclude", "add", "--config", str(path), "--service", "shop", "--reason", "customer",
+        "--start", "2026-10-05T02:00:00Z", "--end", "2026-10-05T03:00:00Z", "--note", "n",
+        "--by", "x",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    path.write_text(config(tmp_path / "x.db").replace("name: shop", "name: shop-2"), "utf-8")
+
+    listed = slawatch("exclude", "list", "--config", str(path))
+    as_json = slawatch("exclude", "list", "--config", str(path), "--format", "json")
+
+    assert listed.returncode == 0, listed.stderr
+    assert "[no decision: service 'shop' is not configured] added by x" in listed.stdout
+    assert json.loads(as_json.stdout)[0]["decision"] is None
