@@ -25,6 +25,8 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -392,8 +394,9 @@ class Settings(_Model):
     store: StoreUrl = StoreUrl("sqlite:///slawatch.db")
     http: HttpListen = Field(default_factory=HttpListen)
     log: LogSettings = Field(default_factory=LogSettings)
-    retention_days: Annotated[int, Field(ge=1)] = 90
+    # Before retention_days, whose check reads it.
     allow_short_retention: bool = False
+    retention_days: Annotated[int, Field(ge=1)] = 90
     max_concurrency: Annotated[int, Field(ge=1, le=100_000)] = 256
     resolver: list[DnsServer] | None = None
     spool: SpoolSettings = Field(default_factory=SpoolSettings)
@@ -402,32 +405,52 @@ class Settings(_Model):
     services: list[ServiceConfig] = Field(default_factory=list)
     canaries: list[CheckConfig] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        found: list[str] = []
-        if self.retention_days < 90 and not self.allow_short_retention:
-            found.append(
-                "retention_days: records are kept at least 90 days (C8); "
+    # The checks across fields are field validators reading the fields before them, not a
+    # check of the whole model: that one would not run while any other field is invalid, and
+    # every problem of the file is reported at once.
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention_enough(cls, days: int, info: ValidationInfo) -> int:
+        if days < 90 and not info.data.get("allow_short_retention", False):
+            raise ValueError(
+                "records are kept at least 90 days (C8); "
                 "set allow_short_retention: true to keep fewer"
             )
+        return days
+
+    @field_validator("services")
+    @classmethod
+    def _services_consistent(
+        cls, services: list[ServiceConfig], info: ValidationInfo
+    ) -> list[ServiceConfig]:
+        contracts = info.data.get("contracts")  # absent when invalid: its own error says why
+        found: list[str] = []
         names: set[str] = set()
-        for index, service in enumerate(self.services):
+        for index, service in enumerate(services):
             if service.name in names:
-                found.append(f"services[{index}].name: {service.name!r} is used twice")
+                found.append(f"[{index}].name: {service.name!r} is used twice")
             names.add(service.name)
-            if service.contract not in self.contracts:
-                known = ", ".join(sorted(self.contracts)) or "none defined"
+            if contracts is not None and service.contract not in contracts:
+                known = ", ".join(sorted(contracts)) or "none defined"
                 found.append(
-                    f"services[{index}].contract: unknown contract {excerpt(service.contract)} "
+                    f"[{index}].contract: unknown contract {excerpt(service.contract)} "
                     f"(contracts: {known})"
                 )
-        canaries: set[str] = set()
-        for index, canary in enumerate(self.canaries):
-            if canary.name in canaries:
-                found.append(f"canaries[{index}].name: {canary.name!r} is used twice")
-            canaries.add(canary.name)
         _problems(found)
-        return self
+        return services
+
+    @field_validator("canaries")
+    @classmethod
+    def _canaries_named_once(cls, canaries: list[CheckConfig]) -> list[CheckConfig]:
+        names: set[str] = set()
+        found: list[str] = []
+        for index, canary in enumerate(canaries):
+            if canary.name in names:
+                found.append(f"[{index}].name: {canary.name!r} is used twice")
+            names.add(canary.name)
+        _problems(found)
+        return canaries
 
     @property
     def spool_directory(self) -> Path:

@@ -123,7 +123,8 @@ _SECRET_FIELDS = frozenset({"api_token", "headers", "password", "store", "token"
 
 #: Tags of discriminated unions that pydantic puts in error paths (``frontend[0].http.url``).
 _UNION_TAGS = frozenset({"http", "tcp", "dns"})
-_PATH_PREFIX = re.compile(r"([A-Za-z_][\w.\[\]-]*): (.+)")
+#: A message that names its field first (``url: ...``, ``[2].name: ...``).
+_PATH_PREFIX = re.compile(r"((?:[A-Za-z_]|\[\d+\])[\w.\[\]-]*): (.+)")
 _PATH_PART = re.compile(r"[^.\[\]]+")
 
 
@@ -166,7 +167,8 @@ def _describe(problem: Any) -> list[str]:
         # A model-level check names the field it is about ("url: ..."): join it to the path.
         named = _PATH_PREFIX.fullmatch(line)
         if kind == "value_error" and named is not None:
-            path = f"{where}.{named[1]}" if where else named[1]
+            field = named[1]
+            path = f"{where}.{field}" if where and not field.startswith("[") else where + field
             text = named[2]
         if _secret(path) and isinstance(given, str) and given:
             text = text.replace(given, MASK)

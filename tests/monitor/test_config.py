@@ -330,6 +330,7 @@ def test_every_problem_is_listed_on_its_own_line() -> None:
     assert fields == [
         "http.listen",
         "notify.webhooks[0].format",
+        "retention_days",
         "services[0].frontend[0].interval",
         "spool.max_memory",
     ]
@@ -337,8 +338,10 @@ def test_every_problem_is_listed_on_its_own_line() -> None:
 
 
 def test_model_checks_report_every_problem_they_find() -> None:
-    """The checks across fields (contracts, names, retention) list all they find too."""
+    """The checks across fields (contracts, names, retention) list all they find, even beside
+    a mistake elsewhere."""
     text = MINIMAL.replace("contract: c", "contract: nope") + (
+        "log: {level: loud}\n"
         "retention_days: 30\n"
         "canaries: [{name: a, type: tcp, host: h, port: 1}, {name: a, type: tcp, host: h, port: 2}]\n"
     )
@@ -347,6 +350,7 @@ def test_model_checks_report_every_problem_they_find() -> None:
         parse_settings(text, "x.yaml", {})
 
     assert str(caught.value).splitlines() == [
+        "x.yaml: log.level: Input should be 'debug', 'info', 'warning' or 'error' (got 'loud')",
         "x.yaml: retention_days: records are kept at least 90 days (C8); set"
         " allow_short_retention: true to keep fewer",
         "x.yaml: services[0].contract: unknown contract 'nope' (contracts: c)",
@@ -379,7 +383,7 @@ def test_check_config_prints_every_problem_without_a_traceback(tmp_path: Path) -
 
     assert done.returncode == 1
     lines = done.stderr.splitlines()
-    assert len(lines) == 4, done.stderr
+    assert len(lines) == 5, done.stderr
     assert all(line.startswith(f"slawatch: {bad}: ") for line in lines), lines
     assert "Traceback" not in done.stderr
 
