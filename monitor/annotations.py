@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .config import Settings
 from .errors import InputError
 from .fields import describe_validation_error
+from .redact import excerpt
 
 __all__ = ["Revocation", "Text", "check_author", "check_service", "parse_input"]
 
@@ -36,7 +37,7 @@ def parse_input(model: type[BaseModel], data: Any, source: str) -> Any:
 def check_author(by: object) -> str:
     """Who makes a change: a name of 1 to 200 characters."""
     if not isinstance(by, str) or not by.strip() or len(by) > 200:
-        raise InputError(f"by: expected a name of 1 to 200 characters, got {by!r}")
+        raise InputError(f"by: expected a name of 1 to 200 characters, got {excerpt(by)}")
     return by
 
 
@@ -45,4 +46,4 @@ def check_service(settings: Settings, service: str) -> None:
     known = [s.name for s in settings.services]
     if service not in known:
         names = ", ".join(known) or "none"
-        raise InputError(f"service: unknown service {service!r} (services: {names})")
+        raise InputError(f"service: unknown service {excerpt(service)} (services: {names})")

@@ -30,6 +30,7 @@ from .clock import SystemClock
 from .config import CANARY_SERVICE, load_settings
 from .errors import ConfigError, InputError, MonitorError
 from .logs import configure_logging
+from .redact import excerpt
 from .timefmt import parse_date
 
 __all__ = ["main"]
@@ -164,7 +165,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     service = next((s for s in settings.services if s.name == args.service), None)
     if service is None:
         known = ", ".join(s.name for s in settings.services) or "none"
-        raise InputError(f"--service: unknown service {args.service!r} (services: {known})")
+        raise InputError(f"--service: unknown service {excerpt(args.service)} (services: {known})")
     try:
         first, last = parse_date(args.date_from), parse_date(args.date_to)
         Period(first, last)

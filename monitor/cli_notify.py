@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from .config import NOTIFY_EVENTS, NotifyEvent, Webhook, load_settings
 from .errors import InputError, MonitorError
+from .redact import excerpt
 
 if TYPE_CHECKING:
     from .notify import Attempt, Notification
@@ -27,7 +28,7 @@ def _event(text: str) -> NotifyEvent:
     for event in NOTIFY_EVENTS:
         if event == text:
             return event
-    raise InputError(f"--event: expected one of {', '.join(NOTIFY_EVENTS)}, got {text!r}")
+    raise InputError(f"--event: expected one of {', '.join(NOTIFY_EVENTS)}, got {excerpt(text)}")
 
 
 async def _send_all(webhooks: list[Webhook], notification: Notification) -> list[Attempt]:

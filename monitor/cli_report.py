@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from .config import load_settings
 from .errors import InputError, MonitorError
+from .redact import excerpt
 
 if TYPE_CHECKING:
     from .report import Report
@@ -37,7 +38,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     match = _MONTH.fullmatch(args.month)
     if match is None:
-        raise InputError(f"--month: expected YYYY-MM, got {args.month!r}")
+        raise InputError(f"--month: expected YYYY-MM, got {excerpt(args.month)}")
     fmt = args.format
     if fmt is None:
         suffix = Path(args.out).suffix.lstrip(".").lower() if args.out else ""
@@ -48,7 +49,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
         services = [s for s in settings.services if s.name == args.service]
         if not services:
             known = ", ".join(s.name for s in settings.services) or "none"
-            raise InputError(f"--service: unknown service {args.service!r} (services: {known})")
+            raise InputError(
+                f"--service: unknown service {excerpt(args.service)} (services: {known})"
+            )
 
     async def build() -> Report:
         store = open_store(settings.store)

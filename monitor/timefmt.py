@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from .redact import excerpt
+
 __all__ = ["format_instant", "parse_date", "parse_instant"]
 
 _INSTANT = re.compile(
@@ -22,11 +24,11 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 def parse_date(text: str) -> date:
     """A calendar date written ``YYYY-MM-DD``."""
     if not _DATE.fullmatch(text):
-        raise ValueError(f"expected a date YYYY-MM-DD, got {text!r}")
+        raise ValueError(f"expected a date YYYY-MM-DD, got {excerpt(text)}")
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a calendar date") from None
+        raise ValueError(f"{excerpt(text)} is not a calendar date") from None
 
 
 def parse_instant(text: str) -> datetime:
@@ -34,16 +36,16 @@ def parse_instant(text: str) -> datetime:
     match = _INSTANT.fullmatch(text)
     if match is None:
         raise ValueError(
-            f"expected an RFC 3339 instant like 2026-10-05T10:00:00+08:00, got {text!r}"
+            f"expected an RFC 3339 instant like 2026-10-05T10:00:00+08:00, got {excerpt(text)}"
         )
     if match["offset"] is None:
-        raise ValueError(f"instant {text!r} has no UTC offset (add Z or +HH:MM)")
+        raise ValueError(f"instant {excerpt(text)} has no UTC offset (add Z or +HH:MM)")
     if match["offset"] in ("Z", "z"):
         zone = UTC
     else:
         hours, minutes = int(match["oh"]), int(match["om"])
         if hours > 23 or minutes > 59:
-            raise ValueError(f"instant {text!r} has an invalid UTC offset")
+            raise ValueError(f"instant {excerpt(text)} has an invalid UTC offset")
         delta = timedelta(hours=hours, minutes=minutes)
         zone = timezone(-delta if match["sign"] == "-" else delta)
     fraction = (match["frac"] or "0")[:6].ljust(6, "0")
@@ -60,7 +62,7 @@ def parse_instant(text: str) -> datetime:
             tzinfo=zone,
         )
     except ValueError:
-        raise ValueError(f"{text!r} is not a valid date and time") from None
+        raise ValueError(f"{excerpt(text)} is not a valid date and time") from None
 
 
 def format_instant(instant: datetime) -> str:

@@ -113,6 +113,18 @@ async def test_without_the_token_nothing_is_read_or_changed(api: Api, token: str
     assert (await api.call("GET", "/api/exclusions"))[1] == []
 
 
+async def test_a_huge_value_is_quoted_as_a_short_excerpt(api: Api) -> None:
+    """An error quotes only the beginning of a refused value, however long it is."""
+    status, body, _ = await api.call(
+        "POST", "/api/exclusions", {**MAINTENANCE, "start": "x" * 100_000}
+    )
+
+    assert status == 400
+    assert body["error"].startswith("body: start: expected an RFC 3339 instant")
+    assert "(100000 characters)" in body["error"]
+    assert len(body["error"]) < 200
+
+
 @pytest.mark.parametrize("header", ["Bearer ", "Bearer", "bearer  ", ""])
 async def test_an_empty_bearer_token_is_refused(api: Api, header: str) -> None:
     """`Authorization: Bearer ` with nothing after it is a 401, and nothing is stored."""
