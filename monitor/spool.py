@@ -21,6 +21,12 @@ skipped, reported through ``on_problem`` and counted in :attr:`Spool.skipped`, n
 content must not stop the daemon from writing the good rows. Failures of the filesystem itself
 are raised as :class:`~monitor.errors.StorageError`.
 
+A failed append leaves no trace: the file is cut back to its last whole row (and removed if
+that leaves it empty), so a disk that stays full costs neither a new file per attempt nor a
+half-written line. With ``reserve_bytes``, :meth:`Spool.open` also sets that much space aside in
+a file of its own, ``journal.reserve``, which :meth:`Spool.release_reserve` gives back: room for
+the few interval changes saved at a stop even when results have filled the disk.
+
 All I/O is synchronous: appends are small and the file system's page cache absorbs them, so the
 event loop thread can afford them. Durability is :meth:`Spool.sync`, which the writer calls once
 per flush interval rather than once per append.
@@ -45,10 +51,18 @@ from typing import Final
 from .errors import StorageError
 from .results import Outcome, ProbeResult
 
-__all__ = ["DEFAULT_SEGMENT_BYTES", "Spool", "decode_result", "encode_result"]
+__all__ = [
+    "DEFAULT_SEGMENT_BYTES",
+    "RESERVE_NAME",
+    "Spool",
+    "decode_result",
+    "encode_result",
+]
 
 #: A segment file is closed for appends, and a new one started, once it reaches this size.
 DEFAULT_SEGMENT_BYTES: Final = 64 * 1024 * 1024
+#: The file in the spool directory holding the space set aside.
+RESERVE_NAME: Final = "journal.reserve"
 
 # ASCII digits only: ``\d`` would also match other scripts' digits, which int() accepts, so two
 # names could map to one number. No leading zeros or "-0", for the same reason.
@@ -210,6 +224,22 @@ def _write_all(handle: FileIO, data: bytes) -> tuple[int, OSError | None]:
     return written, None
 
 
+def _whole_rows(data: bytes, written: int) -> int:
+    """How many of the first ``written`` bytes of ``data`` are whole lines."""
+    return data.rfind(b"\n", 0, written) + 1
+
+
+def _cut_back(handle: FileIO, size: int) -> bool:
+    """Cut the file back to ``size`` bytes (the end of its last whole row), where the next write
+    goes; False if even that failed."""
+    try:
+        handle.truncate(size)
+        handle.seek(size)
+    except OSError:
+        return False
+    return True
+
+
 def _encode_lines(results: Sequence[ProbeResult]) -> list[bytes]:
     # Everything is encoded before anything is written, so a result that cannot be encoded
     # leaves the spool as it was.
@@ -238,8 +268,9 @@ class Spool:
     """Append-only segment files of probe results in ``directory``; see the module docstring.
 
     ``on_problem`` is called with a one-line message for each line skipped because it does not
-    decode; it must not raise. :meth:`open` must be called before anything else, and the spool
-    holds at most two files open: the segment being appended to and the one being read.
+    decode, and when the reserve cannot be set aside; it must not raise. :meth:`open` must be
+    called before anything else, and the spool holds at most two files open: the segment being
+    appended to and the one being read.
     """
 
     def __init__(
@@ -247,12 +278,16 @@ class Spool:
         directory: str | Path,
         *,
         segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+        reserve_bytes: int = 0,
         on_problem: Callable[[str], None] | None = None,
     ) -> None:
         if segment_bytes < 1:
             raise ValueError(f"segment_bytes must be at least 1, got {segment_bytes}")
+        if reserve_bytes < 0:
+            raise ValueError(f"reserve_bytes must not be negative, got {reserve_bytes}")
         self._directory = Path(directory)
         self._segment_bytes = segment_bytes
+        self._reserve_bytes = reserve_bytes
         self._on_problem = on_problem
         self._open = False
         #: Every segment file, in reading order.
@@ -276,6 +311,23 @@ class Spool:
     def directory(self) -> Path:
         """Where the segment files are."""
         return self._directory
+
+    @property
+    def reserve_path(self) -> Path:
+        """The file holding the space set aside (see :meth:`release_reserve`)."""
+        return self._directory / RESERVE_NAME
+
+    def release_reserve(self) -> int:
+        """Give back the space set aside at :meth:`open`; how many bytes that freed (0 if none).
+
+        The next :meth:`open` sets it aside again, if the disk has room by then.
+        """
+        try:
+            size = self.reserve_path.stat().st_size
+            self.reserve_path.unlink()
+        except OSError:
+            return 0
+        return size
 
     @property
     def pending(self) -> int:
@@ -336,6 +388,34 @@ class Spool:
             if last.size < self._segment_bytes:
                 self._active = last
         self._open = True
+        self._set_aside()
+
+    def _set_aside(self) -> None:
+        """Make sure the reserve file holds ``reserve_bytes``; say so if the disk has no room."""
+        if not self._reserve_bytes:
+            return
+        path = self.reserve_path
+        with contextlib.suppress(OSError):
+            if path.stat().st_size == self._reserve_bytes:
+                return
+        partial = path.with_name(path.name + ".partial")
+        try:
+            with partial.open("wb") as handle:
+                # Random bytes: a file system that compresses must still allocate every block.
+                handle.write(os.urandom(self._reserve_bytes))
+                handle.flush()
+                os.fsync(handle.fileno())
+            partial.replace(path)
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                partial.unlink()
+            if self._on_problem is not None:
+                self._on_problem(
+                    f"spool {path}: cannot set aside {self._reserve_bytes} bytes for the journal"
+                    f" at stop: {error.strerror or error}"
+                )
+            return
+        self._directory_dirty = True
 
     def close(self) -> None:
         """Flush and sync the segment being appended to, and close the files; idempotent.
@@ -396,9 +476,13 @@ class Spool:
         self._directory_dirty = True
         try:
             written, error = _write_all(handle, data)
-            rows = data.count(b"\n", 0, written)
+            whole = _whole_rows(data, written)
+            if error is not None and _cut_back(handle, whole):
+                written = whole
+            rows = data.count(b"\n", 0, whole)
             segment.size, segment.buffered = written, rows
-            self._segments.insert(0, segment)
+            if written:
+                self._segments.insert(0, segment)
             self._buffer.extendleft((result, segment) for result in reversed(results[:rows]))
             self._spilled += rows
             self._peeked = 0
@@ -409,6 +493,10 @@ class Spool:
         finally:
             with _storage(segment.path, "close"):
                 handle.close()
+            if not segment.size:
+                # Nothing made it: a full disk must not fill the directory with empty files.
+                with contextlib.suppress(OSError):
+                    segment.path.unlink()
         self._sync_directory()
 
     def peek(self, n: int) -> list[ProbeResult]:
@@ -506,14 +594,31 @@ class Spool:
 
     def _append_lines(self, segment: _Segment, handle: FileIO, data: bytes) -> None:
         written, error = _write_all(handle, data)
-        rows = data.count(b"\n", 0, written)
-        segment.size += written
+        whole = _whole_rows(data, written)
+        rows = data.count(b"\n", 0, whole)
         segment.unread += rows
         self._spilled += rows
-        if error is not None:
-            # The file may now end in part of a line: the next row must not be glued onto it.
+        if error is None:
+            segment.size += written
+            return
+        if _cut_back(handle, segment.size + whole):
+            # The file ends with a whole row again, so appends may go on in it: a disk that
+            # stays full costs no new file per attempt.
+            segment.size += whole
+            if not segment.size:
+                self._discard(segment)
+        else:
+            # The file may still end in part of a line: the next row must not be glued onto it.
+            segment.size += written
             self._retire(sync=False)
-            raise _storage_error(segment.path, "append", error) from error
+        raise _storage_error(segment.path, "append", error) from error
+
+    def _discard(self, segment: _Segment) -> None:
+        """Remove the empty segment being appended to, file and all."""
+        self._retire(sync=False)
+        self._segments.remove(segment)
+        with contextlib.suppress(OSError):  # left behind, it is an empty file, tidied later
+            segment.path.unlink()
 
     def _retire(self, *, sync: bool) -> None:
         """Stop appending to the active segment (the next append starts a new one)."""

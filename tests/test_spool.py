@@ -22,6 +22,8 @@ from monitor.errors import StorageError
 from monitor.results import Outcome, ProbeResult
 from monitor.spool import DEFAULT_SEGMENT_BYTES, Spool, decode_result, encode_result
 
+from .tmpfs import fill, small_filesystem
+
 T0 = datetime(2026, 10, 5, 10, 0, tzinfo=UTC)
 
 #: A segment size so small that every row gets a segment file of its own.
@@ -735,10 +737,11 @@ def test_existing_file_at_a_new_segment_name_is_a_storage_error(
     assert spool.pending == 0
 
 
-def test_append_failing_part_way_keeps_whole_rows_and_moves_on(
+def test_append_failing_part_way_keeps_whole_rows_and_goes_on(
     make_spool: Callable[..., Spool],
 ) -> None:
-    """A disk that fills mid-append: whole rows stay, later rows go to a new segment."""
+    """A disk that fills mid-append: whole rows stay, the part of a row is cut off, and later
+    rows go on in the same file."""
     problems: list[str] = []
     spool = make_spool(on_problem=problems.append)
     line = len(encode_result(row(0))) + 1
@@ -747,15 +750,48 @@ def test_append_failing_part_way_keeps_whole_rows_and_moves_on(
     path = spool.directory / "spool-0.jsonl"
     assert str(caught.value) == f"spool {path}: append: File too large"
     assert (spool.pending, spool.spilled) == (1, 1)
+    assert path.stat().st_size == line
     spool.append(rows(3, 4))
-    assert segment_files(spool.directory) == [path, spool.directory / "spool-1.jsonl"]
+    assert segment_files(spool.directory) == [path]
     assert spool.peek(5) == [row(0), row(3)]
     spool.close()
     again = make_spool(on_problem=problems.append)
     assert again.peek(5) == [row(0), row(3)]
-    assert problems == [
-        f"spool {path}: line 2: truncated last line (writing stopped mid-line); skipped"
-    ]
+    assert problems == []
+
+
+def test_appends_that_write_no_row_leave_no_file(make_spool: Callable[..., Spool]) -> None:
+    """However often an append fails before its first whole row, no file is left behind, and
+    the spool works once the disk has room again."""
+    spool = make_spool()
+    with file_size_limit(10):
+        for _ in range(50):
+            with pytest.raises(StorageError, match="append: File too large"):
+                spool.append(rows(0, 1))
+    assert segment_files(spool.directory) == []
+    assert (spool.pending, spool.spilled) == (0, 0)
+    spool.append(rows(1, 2))
+    assert len(segment_files(spool.directory)) == 1
+    assert spool.peek(5) == rows(1, 2)
+
+
+def test_appends_after_whole_rows_failing_keep_to_one_file(
+    make_spool: Callable[..., Spool],
+) -> None:
+    """Rows already in a segment stay, and failed appends after them add no file and no part
+    of a row."""
+    spool = make_spool()
+    spool.append(rows(0, 2))
+    [path] = segment_files(spool.directory)
+    size = path.stat().st_size
+    with file_size_limit(size + 10):
+        for _ in range(20):
+            with pytest.raises(StorageError):
+                spool.append(rows(2, 3))
+    assert segment_files(spool.directory) == [path]
+    assert path.stat().st_size == size
+    spool.append(rows(3, 4))
+    assert spool.peek(5) == [row(0), row(1), row(3)]
 
 
 def test_prepend_failing_part_way_keeps_whole_rows_first(
@@ -776,13 +812,81 @@ def test_prepend_failing_part_way_keeps_whole_rows_first(
 
 
 def test_prepend_that_writes_nothing_leaves_no_rows(make_spool: Callable[..., Spool]) -> None:
-    """A prepend failing before its first whole row adds nothing; its empty file is tidied."""
+    """A prepend failing before its first whole row adds nothing, and leaves no file."""
     spool = make_spool()
-    with file_size_limit(0), pytest.raises(StorageError, match="File too large"):
+    with file_size_limit(10), pytest.raises(StorageError, match="File too large"):
         spool.prepend(rows(0, 1))
     assert spool.pending == 0
+    assert segment_files(spool.directory) == []
     assert spool.peek(1) == []
     assert segment_files(spool.directory) == []
+
+
+def test_a_full_disk_leaves_no_files_and_the_spool_resumes_once_it_has_room(
+    tmp_path: Path,
+) -> None:
+    """On a real filesystem with no space left, appends and prepends fail (StorageError naming
+    the reason) without leaving a file; once space is freed, both work again."""
+    with small_filesystem(tmp_path / "disk") as disk:
+        spool = Spool(disk / "spool")
+        spool.open()
+        filler = fill(disk)
+        for number in range(100):
+            with pytest.raises(StorageError, match="No space left on device"):
+                spool.append(rows(number, number + 1))
+        with pytest.raises(StorageError, match="No space left on device"):
+            spool.prepend(rows(-1, 0))
+        assert segment_files(spool.directory) == []
+        assert spool.pending == 0
+        filler.unlink()
+        spool.append(rows(100, 101))
+        spool.prepend(rows(-1, 0))
+        assert spool.peek(5) == [row(-1), row(100)]
+        spool.close()
+
+
+# The reserve
+
+
+def test_open_sets_the_reserve_aside_and_release_gives_it_back(tmp_path: Path) -> None:
+    """open() fills the reserve file to its size; release_reserve() deletes it and says how much
+    it freed, once; the next open sets it aside again."""
+    spool = Spool(tmp_path / "spool", reserve_bytes=8192)
+    spool.open()
+    assert spool.reserve_path == tmp_path / "spool" / "journal.reserve"
+    assert spool.reserve_path.stat().st_size == 8192
+    assert spool.release_reserve() == 8192
+    assert not spool.reserve_path.exists()
+    assert spool.release_reserve() == 0
+    spool.close()
+    spool.open()
+    assert spool.reserve_path.stat().st_size == 8192
+    assert segment_files(spool.directory) == []
+    spool.close()
+
+
+def test_a_reserve_that_does_not_fit_is_reported_and_the_spool_works(tmp_path: Path) -> None:
+    """Without room for the reserve, open() says so through on_problem and goes on, leaving no
+    part of it behind."""
+    problems: list[str] = []
+    spool = Spool(tmp_path / "spool", reserve_bytes=8192, on_problem=problems.append)
+    with file_size_limit(100):
+        spool.open()
+    path = tmp_path / "spool" / "journal.reserve"
+    assert problems == [
+        f"spool {path}: cannot set aside 8192 bytes for the journal at stop: File too large"
+    ]
+    assert sorted(p.name for p in spool.directory.iterdir()) == []
+    spool.append(rows(0, 1))
+    assert spool.peek(1) == rows(0, 1)
+    assert spool.skipped == 0
+    spool.close()
+
+
+def test_a_negative_reserve_is_refused(tmp_path: Path) -> None:
+    """A reserve below zero bytes is a ValueError."""
+    with pytest.raises(ValueError, match="reserve_bytes must not be negative, got -1"):
+        Spool(tmp_path, reserve_bytes=-1)
 
 
 # The list model
