@@ -366,8 +366,21 @@ class SpoolSettings(_Model):
 
     #: Results held in memory before further ones go to the spool directory.
     max_memory: Annotated[int, Field(ge=1, le=10_000_000)] = 100_000
+    #: Results and interval changes held in memory at most when the spool cannot be written
+    #: either (a full disk); past it the oldest results are dropped, counted. About 300 bytes
+    #: each: the default is about 150 MB.
+    max_memory_hard: Annotated[int, Field(ge=1, le=100_000_000)] = 500_000
     #: The spool directory; by default ``spool`` beside the SQLite file, or ``./slawatch-spool``.
     directory: Path | None = None
+
+    @model_validator(mode="after")
+    def _hard_above_spill(self) -> Self:
+        if self.max_memory_hard < self.max_memory:
+            raise ValueError(
+                f"max_memory_hard: must be at least max_memory ({self.max_memory}),"
+                f" got {self.max_memory_hard}"
+            )
+        return self
 
 
 def _dns_server(text: str) -> str:

@@ -28,7 +28,8 @@ from .config import CANARY_SERVICE, CheckRole, HttpCheck, Settings, load_setting
 from .errors import ConfigError, StorageError
 from .failover import FailoverEvent, FailoverTracker
 from .httpapi import HttpSurface
-from .journal_file import keep_rejected, load_journal, save_journal
+from .journal_file import keep_rejected, load_journal
+from .leftovers import JOURNAL_RESERVE_BYTES, keep_leftovers
 from .metrics import Metrics
 from .notices import last_notice_at
 from .notify import Notifier
@@ -93,11 +94,14 @@ class Daemon:
         self._config_path = config_path
         self.metrics = Metrics(registry, settings.vantage, version)
         self.registry = registry
-        self.spool = Spool(settings.spool_directory, on_problem=log.warning)
+        self.spool = Spool(
+            settings.spool_directory, reserve_bytes=JOURNAL_RESERVE_BYTES, on_problem=log.warning
+        )
         self.writer = ResultWriter(
             store,
             clock,
             max_queue=settings.spool.max_memory,
+            memory_limit=settings.spool.max_memory_hard,
             spool=self.spool,
             on_error=self._store_failed,
             on_rejected=self._change_rejected,
@@ -210,23 +214,15 @@ class Daemon:
                 flushed = await self.writer.drain(DRAIN_DEADLINE)
         except TimeoutError:
             log.warning("the final flush did not finish in %.0fs", DRAIN_DEADLINE)
-        saved = 0
-        if self.writer.journal_depth:
-            # The journal first: it is small, and losing it loses outages.
-            saved = save_journal(self.writer.journal, self.journal_path)
-        spilled = self.writer.spill_rest()
-        if spilled or saved or self.writer.spool_depth:
-            log.warning(
-                "stopped with the store unavailable: %d results wait in %s and %d interval "
-                "changes in %s, to be written at the next start",
-                self.writer.spool_depth,
-                self.spool.directory,
-                saved,
-                self.journal_path,
-            )
+        left = keep_leftovers(self.writer, self.spool, self.journal_path)
+        if not left.lost and (left.results_kept or left.changes_kept or left.dropped):
+            log.warning("%s", left.describe())
         await self.notifier.drain(NOTIFY_DEADLINE)
         await self.notifier.close()
         log.info("stopped; %d results flushed on the way out", flushed)
+        if left.lost:
+            # The one line saying what was lost, and a non-zero exit.
+            raise StorageError(left.describe())
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -479,6 +475,7 @@ class Daemon:
         self.metrics.queue_depth.set(self.writer.depth)
         self.metrics.spool_depth.set(self.writer.spool_depth)
         self.metrics.journal_depth.set(self.writer.journal_depth)
+        self.metrics.set_store_memory(self.writer)
         spilled = self.writer.spilled
         self.metrics.spilled.inc(spilled - self._spilled_seen)
         self._spilled_seen = spilled

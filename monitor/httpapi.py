@@ -39,6 +39,8 @@ __all__ = ["HttpSurface"]
 MAX_HEALTHY_LAG = 30.0
 #: /healthz fails when results have waited this long without a successful write.
 MAX_WRITE_AGE = 120.0
+#: /healthz fails for this long after a result was dropped (memory full, spool unwritable).
+DROPPED_RECENTLY = 300.0
 
 
 class HttpSurface:
@@ -105,6 +107,13 @@ class HttpSurface:
                     problems.append(f"no result written for {age:.0f}s ({writer.depth} waiting)")
             elif writer.write_errors:
                 problems.append(f"the store has refused every write ({writer.depth} waiting)")
+        if writer.last_dropped_at is not None:
+            age = (daemon.clock_now() - writer.last_dropped_at).total_seconds()
+            if age <= DROPPED_RECENTLY:
+                problems.append(
+                    f"{writer.dropped} results dropped, the last {age:.0f}s ago: memory full"
+                    " and the spool cannot be written"
+                )
         body: dict[str, Any] = {
             "status": "fail" if problems else "ok",
             "problems": problems,
@@ -114,6 +123,9 @@ class HttpSurface:
             "store_queue_depth": writer.depth,
             "store_spool_depth": writer.spool_depth,
             "interval_changes_waiting": writer.journal_depth,
+            "store_memory_depth": writer.memory_used,
+            "store_memory_limit": writer.memory_limit,
+            "results_dropped": writer.dropped,
         }
         return not problems, body
 

@@ -8,6 +8,7 @@ intervals, and removes the file only once they are stored.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable
@@ -87,6 +88,9 @@ def save_journal(changes: Iterable[IntervalChange], path: Path) -> int:
             os.fsync(handle.fileno())
         partial.replace(path)
     except OSError as error:
+        # A part written to a full disk would hold the very space a second attempt needs.
+        with contextlib.suppress(OSError):
+            partial.unlink()
         raise StorageError(f"journal {path}: cannot save: {error.strerror or error}") from None
     return len(lines)
 

@@ -17,6 +17,7 @@ from .quorum import Verdict
 from .results import ProbeResult
 from .scheduler import ScheduledCheck
 from .state import CheckState, ServiceState
+from .writer import ResultWriter
 
 __all__ = ["Metrics"]
 
@@ -140,6 +141,29 @@ class Metrics:
         self.write_errors = Counter(
             "slawatch_store_write_errors", "Failed writes to the store", registry=registry
         )
+        self.memory_depth = Gauge(
+            "slawatch_store_memory_depth",
+            "Results and interval changes waiting in memory (bounded by the memory limit)",
+            registry=registry,
+        )
+        self.memory_limit = Gauge(
+            "slawatch_store_memory_limit",
+            "Results and interval changes memory holds at most (spool.max_memory_hard)",
+            registry=registry,
+        )
+        self.dropped = Counter(
+            "slawatch_store_dropped",
+            "Results dropped, the oldest first, because memory was at its limit and the spool"
+            " could not take them",
+            registry=registry,
+        )
+        self.spool_errors = Counter(
+            "slawatch_store_spool_errors",
+            "Failed writes to the local spool (a full or failing disk)",
+            registry=registry,
+        )
+        self._dropped_seen = 0
+        self._spool_errors_seen = 0
         self.last_write = Gauge(
             "slawatch_store_last_write_timestamp_seconds",
             "When results were last written to the store (Unix time)",
@@ -213,6 +237,16 @@ class Metrics:
             ("waiting", notifier.depth),
         ):
             self.notifications.labels(result).set(value)
+
+    def set_store_memory(self, writer: ResultWriter) -> None:
+        """Publish what the writer holds in memory, its limit, and what it dropped."""
+        self.memory_depth.set(writer.memory_used)
+        if writer.memory_limit is not None:
+            self.memory_limit.set(writer.memory_limit)
+        self.dropped.inc(writer.dropped - self._dropped_seen)
+        self._dropped_seen = writer.dropped
+        self.spool_errors.inc(writer.spool_errors - self._spool_errors_seen)
+        self._spool_errors_seen = writer.spool_errors
 
     def forget_check(self, check: ScheduledCheck) -> None:
         """Drop the series of a check removed by a reload."""

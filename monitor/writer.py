@@ -18,8 +18,17 @@ so results reach the store in the order they were submitted, and memory stays bo
 long the store is down. The store skips a result it already holds, so a spilled batch written
 again after a crash is harmless. At shutdown, what could not be written goes to the spool too
 (:meth:`ResultWriter.spill_rest`), and interval changes to a journal file beside it
-(:mod:`monitor.journal_file`), to be written first at the next start. Without a spool (tests,
+(:mod:`monitor.leftovers`), to be written first at the next start. Without a spool (tests,
 tools), the memory queue grows instead and :attr:`ResultWriter.over_capacity` says so.
+
+When the spool cannot be written either (a full disk), results wait in memory behind it, in an
+overflow queue written to the store after the spool, and the spool is tried again once per
+flush interval: the first failure is logged, and the recovery, not every attempt. Memory then
+holds at most ``memory_limit`` results and interval changes together; past it the oldest
+results are dropped, counted (:attr:`ResultWriter.dropped`) and logged at most once a minute.
+Interval changes are never dropped: should they alone pass the limit, they are all kept and
+every result is dropped as it comes. A batch being written is not dropped either, so memory can
+pass the limit by that batch until its write ends.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import secrets
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -41,6 +51,7 @@ from .spool import Spool
 from .store.base import IntervalRecord, Store
 
 __all__ = [
+    "DROP_LOG_EVERY",
     "MAX_BACKOFF",
     "MIN_BACKOFF",
     "IntervalChange",
@@ -55,6 +66,10 @@ __all__ = [
 MIN_BACKOFF: Final = 1.0
 #: ... up to this, so a store that comes back is used again within half a minute.
 MAX_BACKOFF: Final = 30.0
+#: Dropped results are logged at most this often, in seconds, with the count since the last time.
+DROP_LOG_EVERY: Final = 60.0
+
+log = logging.getLogger(__name__)
 
 
 def new_interval_id() -> int:
@@ -93,10 +108,12 @@ class IntervalJournal(Protocol):
 class ResultWriter:
     """Batches probe results into a :class:`~monitor.store.base.Store`.
 
-    ``on_error`` is called with each failed write's error (to log it); ``on_rejected`` with an
-    interval change the store refused outright, which is then set aside (to keep it elsewhere).
-    Neither may raise. The
-    counters ``depth``, ``written``, ``write_errors`` and ``last_write_at`` are for metrics.
+    ``on_error`` is called with each failed store write's error (to log it); ``on_rejected``
+    with an interval change the store refused outright, which is then set aside (to keep it
+    elsewhere). Neither may raise. The writer logs the spool's failures and recoveries, the
+    store's recovery after failed writes, and dropped results itself. The counters ``depth``,
+    ``written``, ``write_errors``, ``dropped``, ``spool_errors`` and ``last_write_at`` are for
+    metrics.
     """
 
     def __init__(
@@ -107,6 +124,7 @@ class ResultWriter:
         batch_size: int = 500,
         flush_interval: float = 1.0,
         max_queue: int = 100_000,
+        memory_limit: int | None = None,
         spool: Spool | None = None,
         on_error: Callable[[StorageError], None] | None = None,
         on_rejected: Callable[[IntervalChange, StorageError], None] | None = None,
@@ -117,32 +135,78 @@ class ResultWriter:
             raise ValueError(f"flush_interval must be positive, got {flush_interval}")
         if max_queue < 1:
             raise ValueError(f"max_queue must be at least 1, got {max_queue}")
+        if memory_limit is not None and memory_limit < max_queue:
+            raise ValueError(
+                f"memory_limit must be at least max_queue ({max_queue}), got {memory_limit}"
+            )
         self._store = store
         self._clock = clock
         self._batch_size = batch_size
         self._flush_interval = flush_interval
         self.max_queue = max_queue
+        #: Results and interval changes held in memory at most (None: no limit).
+        self.memory_limit = memory_limit
         self._on_error = on_error
         self._on_rejected = on_rejected
         self._spool = spool
+        #: Results older than everything in the spool.
         self._queue: deque[ProbeResult] = deque()
+        #: Results newer than everything in the spool, which could not take them.
+        self._overflow: deque[ProbeResult] = deque()
+        #: The queue a write is taking its batch from, and the batch's size: never dropped.
+        self._in_flight: tuple[deque[ProbeResult], int] | None = None
         self._journal: deque[IntervalChange] = deque()
         self._batch_ready = asyncio.Event()
         # One write at a time, so that run() and drain() never write the same head twice.
         self._writing = asyncio.Lock()
         self._written = 0
         self._write_errors = 0
+        self._failed_in_a_row = 0
         self._last_write_at: datetime | None = None
+        #: The spool's last failure while it cannot be written (None: it can).
+        self._spool_error: StorageError | None = None
+        self._spool_errors = 0
+        self._dropped = 0
+        self._last_dropped_at: datetime | None = None
+        self._dropped_unlogged = 0
+        self._drops_logged_at: float | None = None
 
     @property
     def depth(self) -> int:
         """Results submitted and not yet written, in memory and in the spool."""
-        return len(self._queue) + self.spool_depth
+        return self.memory_depth + self.spool_depth
 
     @property
     def memory_depth(self) -> int:
         """Results waiting in memory."""
-        return len(self._queue)
+        return len(self._queue) + len(self._overflow)
+
+    @property
+    def memory_used(self) -> int:
+        """Results and interval changes held in memory: what ``memory_limit`` bounds."""
+        return self.memory_depth + len(self._journal)
+
+    @property
+    def dropped(self) -> int:
+        """Results dropped since this writer was made: memory was at its limit and the spool
+        could not take them."""
+        return self._dropped
+
+    @property
+    def last_dropped_at(self) -> datetime | None:
+        """Wall time of the last result dropped, if any."""
+        return self._last_dropped_at
+
+    @property
+    def spool_errors(self) -> int:
+        """Failed spool operations (appends, syncs, deletions) since this writer was made."""
+        return self._spool_errors
+
+    @property
+    def spool_error(self) -> StorageError | None:
+        """The spool's last failure while it cannot be written (results past ``max_queue`` then
+        wait in memory); None while it can."""
+        return self._spool_error
 
     @property
     def spool_depth(self) -> int:
@@ -166,8 +230,9 @@ class ResultWriter:
 
     @property
     def over_capacity(self) -> bool:
-        """More than ``max_queue`` results wait: the store has been failing or slow for a while."""
-        return len(self._queue) > self.max_queue
+        """More than ``max_queue`` results wait in memory: the store has been failing or slow for
+        a while, and there is no spool or it cannot be written."""
+        return self.memory_depth > self.max_queue
 
     @property
     def written(self) -> int:
@@ -190,27 +255,40 @@ class ResultWriter:
         # empty again, so results are written in the order they came (a spool left with rows
         # by a previous run starts so too).
         spool = self._spool
-        if spool is not None and (spool.pending or len(self._queue) >= self.max_queue):
-            try:
-                spool.append([result])
-            except StorageError as error:
-                # The disk refused it (full?): memory is the last place left. Kept, not lost.
-                self._report(error)
-            else:
+        if spool is not None and (
+            spool.pending or self._overflow or len(self._queue) >= self.max_queue
+        ):
+            # While the spool fails, results wait behind it in memory; it is tried again once
+            # per flush interval, not once per result.
+            if self._spool_error is None and self._spill([result]):
                 return
-        self._queue.append(result)
-        if len(self._queue) >= self._batch_size:
-            self._batch_ready.set()
+            self._overflow.append(result)
+        else:
+            self._queue.append(result)
+            if len(self._queue) >= self._batch_size:
+                self._batch_ready.set()
+        self._make_room()
 
     def spill_rest(self) -> int:
         """Move every result still in memory to the spool (at shutdown, once the store gave up);
-        they go before what the spool holds, being older. Returns how many moved."""
-        if self._spool is None or not self._queue:
+        those older than the spool go before it, the rest after. Returns how many moved; what
+        the spool could not take stays in :attr:`memory_depth`."""
+        if self._spool is None:
             return 0
-        moved = list(self._queue)
-        self._spool.prepend(moved)
-        self._queue.clear()
-        return len(moved)
+        moved = 0
+        if self._queue:
+            before = self._spool.pending
+            try:
+                self._spool.prepend(list(self._queue))
+            except StorageError as error:
+                self._spool_failed(error)
+            kept = self._spool.pending - before
+            for _ in range(kept):
+                self._queue.popleft()
+            moved += kept
+        if self._overflow and not self._queue:
+            moved += self._spill_overflow()
+        return moved
 
     def submit_interval(self, change: IntervalChange) -> None:
         """Queue an interval change; it is written before any result, as soon as possible."""
@@ -218,6 +296,96 @@ class ResultWriter:
             raise ValueError("an interval written through the journal needs its id")
         self._journal.append(change)
         self._batch_ready.set()
+        self._make_room()
+
+    def _spill(self, results: list[ProbeResult]) -> int:
+        """Append ``results`` to the spool; how many it took (all but a failure's remainder)."""
+        assert self._spool is not None  # noqa: S101 -- only called with a spool
+        before = self._spool.pending
+        try:
+            self._spool.append(results)
+        except StorageError as error:
+            self._spool_failed(error)
+            return self._spool.pending - before
+        return len(results)
+
+    def _spill_overflow(self) -> int:
+        """Move the overflow queue to the spool; how many results moved."""
+        moved = self._spill(list(self._overflow))
+        for _ in range(moved):
+            self._overflow.popleft()
+        return moved
+
+    def _tend(self) -> None:
+        """Once per flush interval, even while the store is down: make spilled results durable,
+        try a failing spool again, and report results dropped meanwhile."""
+        spool = self._spool
+        if spool is not None and self._in_flight is None:
+            if self._spool_error is not None and self._overflow:
+                held = len(self._overflow)
+                if self._spill_overflow() == held:
+                    self._spool_recovered(held)
+            if spool.pending:
+                try:
+                    spool.sync()
+                except StorageError as error:
+                    self._spool_failed(error)
+        self._report_drops()
+
+    def _spool_failed(self, error: StorageError) -> None:
+        self._spool_errors += 1
+        if self._spool_error is None:
+            limit = "no limit" if self.memory_limit is None else f"at most {self.memory_limit}"
+            log.error(
+                "spool cannot be written; results wait in memory (%s) and the spool is tried "
+                "again every %gs: %s",
+                limit,
+                self._flush_interval,
+                error,
+            )
+        self._spool_error = error
+
+    def _spool_recovered(self, moved: int) -> None:
+        self._spool_error = None
+        log.info("spool writable again: %d results moved there from memory", moved)
+
+    def _make_room(self) -> None:
+        """Drop the oldest results while memory holds more than ``memory_limit``."""
+        if self.memory_limit is None:
+            return
+        excess = self.memory_used - self.memory_limit
+        while excess > 0 and self._drop_oldest():
+            excess -= 1
+        self._report_drops()
+
+    def _drop_oldest(self) -> bool:
+        """Drop the oldest result not being written; False if there is none."""
+        for queue in (self._queue, self._overflow):
+            busy = self._in_flight[1] if self._in_flight and self._in_flight[0] is queue else 0
+            if len(queue) > busy:
+                del queue[busy]
+                self._dropped += 1
+                self._dropped_unlogged += 1
+                self._last_dropped_at = self._clock.now()
+                return True
+        return False
+
+    def _report_drops(self) -> None:
+        """Log the results dropped since the last report, at most once per DROP_LOG_EVERY."""
+        if not self._dropped_unlogged:
+            return
+        now = self._clock.monotonic()
+        if self._drops_logged_at is not None and now - self._drops_logged_at < DROP_LOG_EVERY:
+            return
+        log.error(
+            "dropped %d results, the oldest waiting (%d since start): memory reached its limit "
+            "of %s results and interval changes, and the spool could not take them",
+            self._dropped_unlogged,
+            self._dropped,
+            self.memory_limit,
+        )
+        self._dropped_unlogged = 0
+        self._drops_logged_at = now
 
     async def run(self) -> None:
         """Write queued results until cancelled.
@@ -231,8 +399,7 @@ class ResultWriter:
         flush_at = self._clock.monotonic() + self._flush_interval
         while True:
             if await self._wait(flush_at - self._clock.monotonic()):
-                if self._spool is not None and self._spool.pending:
-                    self._sync_spool()
+                self._tend()
                 await self._write_queued(everything=True)
                 flush_at = self._clock.monotonic() + self._flush_interval
             else:
@@ -270,7 +437,7 @@ class ResultWriter:
         if not await self._write_journal(deadline):
             return
         while self._queue and (everything or len(self._queue) >= self._batch_size):
-            if not await self._retry(self._attempt_batch, deadline):
+            if not await self._retry(self._attempt_queued, deadline):
                 return
             # Interval changes made meanwhile go first: a long backlog must not hide an outage.
             if not await self._write_journal(deadline):
@@ -279,6 +446,11 @@ class ResultWriter:
             return  # spilled results are newer than those still in memory
         while self._spool.pending:
             if not await self._retry(self._attempt_spooled, deadline):
+                return
+            if not await self._write_journal(deadline):
+                return
+        while self._overflow:  # newer than the spool, which could not take them
+            if not await self._retry(self._attempt_overflow, deadline):
                 return
             if not await self._write_journal(deadline):
                 return
@@ -299,32 +471,48 @@ class ResultWriter:
             error = await attempt()
             if error is None:
                 return True
+            self._failed_in_a_row += 1
             self._report(error)
             pause = (
                 backoff if deadline is None else min(backoff, deadline - self._clock.monotonic())
             )
             if pause <= 0:
                 return False
-            await self._clock.sleep(pause)
+            await self._pause(pause)
             backoff = min(backoff * 2, MAX_BACKOFF)
 
-    async def _attempt_batch(self) -> StorageError | None:
-        """Try once to write the head batch; on success remove it from the queue."""
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds`` between attempts, tending the spool every flush interval meanwhile:
+        a store down for hours must not stop spilled results from being synced."""
+        until = self._clock.monotonic() + seconds
+        while (left := until - self._clock.monotonic()) > 0:
+            await self._clock.sleep(min(left, self._flush_interval))
+            self._tend()
+
+    async def _attempt_queued(self) -> StorageError | None:
+        return await self._attempt_batch(self._queue)
+
+    async def _attempt_overflow(self) -> StorageError | None:
+        return await self._attempt_batch(self._overflow)
+
+    async def _attempt_batch(self, queue: deque[ProbeResult]) -> StorageError | None:
+        """Try once to write the head batch of ``queue``; on success remove it."""
         async with self._writing:
-            batch = list(itertools.islice(self._queue, self._batch_size))
+            batch = list(itertools.islice(queue, self._batch_size))
             if not batch:
                 return None
-            return await self._attempt(
-                lambda: self._store.write_results(batch), lambda: self._written_out(len(batch))
-            )
 
-    def _sync_spool(self) -> None:
-        """Make spilled results durable: once per flush interval, not once per result."""
-        assert self._spool is not None  # noqa: S101 -- only called with a spool
-        try:
-            self._spool.sync()
-        except StorageError as error:
-            self._report(error)
+            def done() -> None:
+                for _ in batch:
+                    queue.popleft()
+                self._written += len(batch)
+                self._last_write_at = self._clock.now()
+
+            self._in_flight = (queue, len(batch))
+            try:
+                return await self._attempt(lambda: self._store.write_results(batch), done)
+            finally:
+                self._in_flight = None
 
     def _report(self, error: StorageError) -> None:
         self._write_errors += 1
@@ -350,7 +538,7 @@ class ResultWriter:
                     spool.commit(len(batch))
                 except StorageError as error:
                     # Written, but its file may stay: replayed later, skipped by the store.
-                    self._report(error)
+                    self._spool_failed(error)
 
             return await self._attempt(lambda: self._store.write_results(batch), done)
 
@@ -401,10 +589,13 @@ class ResultWriter:
         except StorageError as error:
             return error
         done()
+        if self._failed_in_a_row:
+            log.info(
+                "store writes succeed again after %d failed attempts; %d results and %d interval "
+                "changes still to write",
+                self._failed_in_a_row,
+                self.depth,
+                self.journal_depth,
+            )
+            self._failed_in_a_row = 0
         return None
-
-    def _written_out(self, count: int) -> None:
-        for _ in range(count):
-            self._queue.popleft()
-        self._written += count
-        self._last_write_at = self._clock.now()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -322,6 +323,7 @@ async def test_nothing_is_dropped_past_max_queue(store: FailingStore, clock: Fak
         pytest.param({"batch_size": 0}, id="batch_size"),
         pytest.param({"flush_interval": 0.0}, id="flush_interval"),
         pytest.param({"max_queue": 0}, id="max_queue"),
+        pytest.param({"max_queue": 10, "memory_limit": 9}, id="memory_limit"),
     ],
 )
 def test_nonsense_settings_are_refused(
@@ -330,7 +332,7 @@ def test_nonsense_settings_are_refused(
     """Sizes and intervals must be positive."""
     store = SQLiteStore(tmp_path / "unused.db")
 
-    with pytest.raises(ValueError, match=next(iter(options))):
+    with pytest.raises(ValueError, match=list(options)[-1]):
         ResultWriter(store, clock, **options)
 
 
@@ -465,24 +467,176 @@ async def test_a_batch_replayed_after_a_crash_is_not_duplicated(
     assert await store.stored() == results
 
 
+def break_spool(spool: Spool) -> None:
+    """Make every new segment file fail: a regular file where the directory was."""
+    spool.directory.rmdir()
+    spool.directory.write_text("not a directory")
+
+
+def mend_spool(spool: Spool) -> None:
+    """Undo :func:`break_spool`."""
+    spool.directory.unlink()
+    spool.directory.mkdir()
+
+
+def messages(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
+    """The writer's log messages containing ``text``."""
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "monitor.writer" and text in r.getMessage()
+    ]
+
+
 async def test_a_spool_that_cannot_write_keeps_results_in_memory(
-    store: FailingStore, clock: FakeClock, tmp_path: Path
+    store: FailingStore, clock: FakeClock, spool: Spool, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """If the disk refuses the spill, the result stays in memory (reported), never dropped."""
+    """If the disk refuses the spill, results stay in memory behind the spool, never dropped
+    below the limit; the failure is counted and logged once, not as a store write error."""
     store.failures = 1_000
     errors: list[StorageError] = []
-    spool = Spool(tmp_path / "spool")
-    spool.open()
-    spool.directory.rmdir()
-    spool.directory.write_text("not a directory")  # every new segment file fails
-    writer = ResultWriter(store, clock, max_queue=2, spool=spool, on_error=errors.append)
-    results = submit(writer, range(4))
+    break_spool(spool)
+    writer = ResultWriter(
+        store, clock, max_queue=2, memory_limit=100, spool=spool, on_error=errors.append
+    )
+    results = submit(writer, range(40))
 
-    assert (writer.memory_depth, writer.spool_depth) == (4, 0)
-    assert len(errors) == 2
+    assert (writer.memory_depth, writer.spool_depth, writer.dropped) == (40, 0, 0)
+    assert writer.over_capacity
+    assert (writer.spool_errors, writer.write_errors, errors) == (1, 0, [])
+    assert writer.spool_error is not None
+    assert len(messages(caplog, "spool cannot be written")) == 1
     store.failures = 0
     await writer.drain(10.0)
     assert await store.stored() == results
+
+
+async def test_a_failing_spool_is_tried_once_per_flush_interval_until_it_recovers(
+    store: FailingStore, clock: FakeClock, spool: Spool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While the store is down and the spool fails, the spool is tried again once per flush
+    interval (not per result), with no new file and no log line per attempt; once it works,
+    the results in memory move there, that is logged once, and every result reaches the store
+    once, in the order submitted."""
+    caplog.set_level(logging.INFO, logger="monitor.writer")
+    store.failures = 1_000
+    break_spool(spool)
+    writer = ResultWriter(
+        store, clock, batch_size=4, flush_interval=1.0, max_queue=2, memory_limit=1000, spool=spool
+    )
+    async with running(writer, clock):
+        results = submit(writer, range(10))
+        await clock.advance(5.0)
+        results += submit(writer, range(10, 20))
+
+        assert writer.spool_errors == 6  # the first spill, then once a second
+        assert len(messages(caplog, "spool cannot be written")) == 1
+        mend_spool(spool)
+        await clock.advance(1.0)
+
+        assert messages(caplog, "spool writable again") == [
+            "spool writable again: 18 results moved there from memory"
+        ]
+        assert (writer.memory_depth, writer.spool_depth, writer.spool_error) == (2, 18, None)
+        assert len(list(spool.directory.glob("spool-*.jsonl"))) == 1
+        results += submit(writer, range(20, 23))
+        assert writer.spool_depth == 21
+        store.failures = 0
+        await clock.advance(60.0)
+        await store.wait_for_batches(7)
+
+    assert await store.stored() == results
+    assert writer.depth == 0
+    assert messages(caplog, "store writes succeed again") == [
+        "store writes succeed again after 3 failed attempts; 21 results and 0 interval changes"
+        " still to write"
+    ]
+
+
+async def test_past_the_memory_limit_the_oldest_results_are_dropped_and_counted(
+    store: FailingStore, clock: FakeClock, spool: Spool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With the store down and the spool failing, memory keeps the newest ``memory_limit``
+    results; the older ones are dropped, counted, and logged at most once a minute with the
+    counts; what memory kept is written once the store is back."""
+    store.failures = 1_000
+    break_spool(spool)
+    writer = ResultWriter(store, clock, batch_size=5, max_queue=4, memory_limit=10, spool=spool)
+    async with running(writer, clock):
+        results = submit(writer, range(31))
+        assert (writer.memory_depth, writer.dropped) == (10, 21)
+        assert writer.last_dropped_at == T0
+        await clock.advance(30.0)
+        results += submit(writer, range(31, 36))
+        assert writer.dropped == 26
+        assert len(messages(caplog, "dropped")) == 1
+        await clock.advance(30.0)
+        await clock.settle()
+
+    assert messages(caplog, "dropped") == [
+        "dropped 1 results, the oldest waiting (1 since start): memory reached its limit of 10"
+        " results and interval changes, and the spool could not take them",
+        "dropped 25 results, the oldest waiting (26 since start): memory reached its limit of 10"
+        " results and interval changes, and the spool could not take them",
+    ]
+    assert writer.last_dropped_at == T0 + timedelta(seconds=30)
+    store.failures = 0
+    await writer.drain(10.0)
+    assert await store.stored() == results[-10:]
+
+
+async def test_interval_changes_are_kept_in_preference_to_results(
+    store: FailingStore, clock: FakeClock
+) -> None:
+    """Interval changes count against the memory limit, but a result is dropped to make room
+    for one, never the change; changes alone past the limit are all kept, and every result is
+    then dropped as it comes."""
+    store.failures = 1_000
+    writer = ResultWriter(store, clock, max_queue=4, memory_limit=4)
+    submit(writer, range(4))
+    opened = [
+        IntervalOpen(
+            IntervalRecord(IntervalKind.OUTAGE, "eu-west", "shop", T0, id=new_interval_id())
+        )
+        for _ in range(6)
+    ]
+    writer.submit_interval(opened[0])
+    assert (writer.memory_depth, writer.journal_depth, writer.dropped) == (3, 1, 1)
+    for change in opened[1:]:
+        writer.submit_interval(change)
+    submit(writer, range(4, 6))
+
+    assert (writer.memory_depth, writer.journal_depth, writer.dropped) == (0, 6, 6)
+    assert writer.memory_used == 6
+    store.failures = 0
+    await writer.drain(10.0)
+    stored = await store.intervals(start=T0, end=T0 + timedelta(days=1))
+    assert sorted(i.id for i in stored) == sorted(c.record.id for c in opened)
+
+
+async def test_a_batch_being_written_is_never_dropped(
+    store: FailingStore, clock: FakeClock
+) -> None:
+    """Results dropped while a write is under way are the oldest not in its batch, so the
+    write removes exactly what it stored and nothing is counted twice."""
+    writer = ResultWriter(store, clock, batch_size=3, max_queue=5, memory_limit=5)
+    results = submit(writer, range(5))
+    gate = asyncio.Event()
+    original = store.write_results
+
+    async def slow(batch: Sequence[ProbeResult]) -> None:
+        await gate.wait()
+        await original(batch)
+
+    store.write_results = slow  # type: ignore[method-assign]
+    drain = asyncio.create_task(writer.drain(10.0))
+    await clock.settle()
+    results += submit(writer, range(5, 7))  # drops 3 and 4, not 0..2 being written
+    gate.set()
+    await drain
+
+    assert writer.dropped == 2
+    assert await store.stored() == results[:3] + results[5:]
 
 
 async def test_a_change_the_store_refuses_is_set_aside_and_the_rest_goes_on(
