@@ -16,7 +16,7 @@ from monitor.errors import ConfigError
 
 DESIGN_EXAMPLE = """
 vantage: shanghai-1
-store: sqlite:///var/lib/slawatch/slawatch.db     # or postgresql://user@host/db
+store: sqlite:////var/lib/slawatch/slawatch.db    # or postgresql://user@host/db
 http: {listen: "127.0.0.1:9464"}                   # /metrics, /healthz, /api
 contracts:
   cloud-basic:
