@@ -36,14 +36,16 @@ def excerpt(value: object, limit: int = EXCERPT) -> str:
 
 def redact_url(url: str) -> str:
     """``url`` as people may see it: the password and every query value replaced by ``***``,
-    the fragment dropped; scheme, user, host, port and path kept."""
+    the fragment dropped; scheme, user, host, port and path kept. A user part without a
+    password is hidden whole: it is often a token (``https://TOKEN@host/``)."""
     try:
         parts = urlsplit(url)
     except ValueError:  # an unbalanced IPv6 bracket: nothing of it can be shown safely
         return "(an invalid URL)"
     userinfo, at, hosts = parts.netloc.rpartition("@")
     user, colon, _ = userinfo.partition(":")
-    netloc = f"{user}{':' + MASK if colon else ''}@{hosts}" if at else hosts
+    shown_user = f"{user}:{MASK}" if colon else MASK
+    netloc = f"{shown_user}@{hosts}" if at else hosts
     query = "&".join(
         f"{key}={MASK}" if equals else MASK
         for key, equals, _ in (item.partition("=") for item in parts.query.split("&") if item)
@@ -62,7 +64,7 @@ def scrub_url_secrets(text: str, url: str) -> str:
         return text.replace(url, "(an invalid URL)")
     userinfo, at, _ = parts.netloc.rpartition("@")
     # Whole units ("user:password", "key=value"), so a short value never mangles other words.
-    found = [userinfo] if at and ":" in userinfo else []
+    found = [userinfo] if at else []
     found += [item for item in parts.query.split("&") if item]
     if parts.fragment:
         found.append(parts.fragment)

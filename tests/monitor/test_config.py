@@ -13,6 +13,7 @@ import pytest
 
 from monitor.config import CheckRole, DnsCheck, HttpCheck, TcpCheck, load_settings, parse_settings
 from monitor.errors import ConfigError
+from monitor.redact import redact_url, scrub_url_secrets
 
 DESIGN_EXAMPLE = """
 vantage: shanghai-1
@@ -510,6 +511,30 @@ def test_the_store_url_hides_its_password() -> None:
     assert all("PGSECRET9" not in text for text in shown)
     assert str(settings.store) == "postgresql://slawatch:***@db:5432/ev?sslmode=***"
     assert settings.store.dsn() == "postgresql://slawatch:PGSECRET9@db:5432/ev?sslmode=require"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        pytest.param("https://u:pw@h/p?k=v#f", "https://u:***@h/p?k=***", id="user-and-password"),
+        pytest.param("https://TOKEN9@h:8443/p", "https://***@h:8443/p", id="user-alone-is-hidden"),
+        pytest.param("https://h/p", "https://h/p", id="nothing-to-hide"),
+        pytest.param("http://[::1/", "(an invalid URL)", id="invalid"),
+    ],
+)
+def test_redact_url(url: str, shown: str) -> None:
+    """A URL is shown without its password, query values and fragment; a user part without a
+    password (often a token) is hidden whole."""
+    assert redact_url(url) == shown
+
+
+def test_scrub_hides_a_token_given_as_the_user_part() -> None:
+    """A message quoting a URL loses the user part even without a password."""
+    text = "cannot connect to https://TOKEN9@h/p?k=v9: refused"
+
+    assert scrub_url_secrets(text, "https://TOKEN9@h/p?k=v9") == (
+        "cannot connect to https://***@h/p?***: refused"
+    )
 
 
 def test_a_check_shows_its_url_without_credentials() -> None:
