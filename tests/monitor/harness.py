@@ -82,6 +82,10 @@ class Daemon:
         self.config = config
         self.base = f"http://127.0.0.1:{http_port}"
         self.process: asyncio.subprocess.Process | None = None
+        # The daemon's log, read as it is written: a pipe nobody reads fills (64 KiB) and
+        # blocks the daemon's logging, and with it the daemon.
+        self._log = bytearray()
+        self._reader: asyncio.Task[None] | None = None
         #: Variables added to the daemon's environment (the ${VAR}s of its configuration).
         self.env = env or {}
 
@@ -98,7 +102,19 @@ class Daemon:
             env={**os.environ, **self.env, "PYTHONUNBUFFERED": "1"},
         )
         STARTED.append(process)
+        self._log = bytearray()
+        self._reader = asyncio.create_task(self._read_log(process))
         await wait_for(self.healthy, "daemon to become healthy")
+
+    async def _read_log(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stderr is not None
+        while chunk := await process.stderr.read(65536):
+            self._log += chunk
+
+    @property
+    def log(self) -> str:
+        """What the daemon has logged so far."""
+        return self._log.decode(errors="replace")
 
     async def get(self, path: str) -> tuple[int, str]:
         async with aiohttp.ClientSession() as session, session.get(self.base + path) as response:
@@ -130,11 +146,12 @@ class Daemon:
         self.process.send_signal(signum)
 
     async def wait(self) -> tuple[int, str]:
+        """The exit status and the whole log, once the daemon has exited."""
         assert self.process is not None
-        assert self.process.stderr is not None
-        stderr = await asyncio.wait_for(self.process.stderr.read(), 30)
+        assert self._reader is not None
         code = await asyncio.wait_for(self.process.wait(), 30)
-        return code, stderr.decode()
+        await asyncio.wait_for(self._reader, 30)
+        return code, self.log
 
 
 async def wait_for(
