@@ -192,6 +192,16 @@ class StateTracker:
             if record.kind in _ALL_DOWN_KINDS and record.subject == self._vantage:
                 self._all_down_id = record.id
                 self._all_down_kind = record.kind
+                if (
+                    record.kind is IntervalKind.ISOLATED
+                    and not self._has_canaries
+                    and "canaries" not in record.detail
+                    and record.id is not None
+                ):
+                    # Recorded before isolation needed canaries, and none is configured now:
+                    # nothing ever showed this vantage cut off. From its start, it is unconfirmed.
+                    self._close(record.id, record.start, None)
+                    self._open_all_down(IntervalKind.UNCONFIRMED, record.start, record.start_bound)
             elif record.kind is IntervalKind.CHECK_DOWN and record.subject in self._tracks:
                 track = self._tracks[record.subject]
                 self._set_state(track, CheckState.DOWN)
@@ -244,8 +254,11 @@ class StateTracker:
         self._on_failure(track, result)
         if track.state is CheckState.DOWN and check.role is CheckRole.FRONTEND:
             self._evaluate(check.service, result, track)
-        if self._all_down_id is None and self._tracks and self._down == len(self._tracks):
-            self._all_down()
+        if self._tracks and self._down == len(self._tracks):
+            if self._all_down_id is None:
+                self._all_down()
+            elif self._all_down_kind is not self._wanted_kind():
+                self._rekind(self._all_down_id, result.started_at)
         return True
 
     def _set_state(self, track: CheckTrack, state: CheckState) -> None:
@@ -267,8 +280,13 @@ class StateTracker:
         if not starts:
             return  # only restored tracks, which resume without their start
         start = max(successes) if successes else max(starts)
-        start_bound = start if successes else None
-        kind = IntervalKind.ISOLATED if self._has_canaries else IntervalKind.UNCONFIRMED
+        self._open_all_down(self._wanted_kind(), start, start if successes else None)
+
+    def _wanted_kind(self) -> IntervalKind:
+        return IntervalKind.ISOLATED if self._has_canaries else IntervalKind.UNCONFIRMED
+
+    def _open_all_down(self, kind: IntervalKind, start: datetime, bound: datetime | None) -> None:
+        canaries = sum(t.check.role is CheckRole.CANARY for t in self._tracks.values())
         self._all_down_kind = kind
         self._all_down_id = self._record(
             IntervalRecord(
@@ -277,10 +295,29 @@ class StateTracker:
                 self._vantage,
                 start,
                 None,
-                start_bound=start_bound,
-                detail={"checks": len(self._tracks)},
+                start_bound=bound,
+                detail={"checks": len(self._tracks), "canaries": canaries},
             )
         )
+
+    def _rekind(self, interval_id: int, at: datetime) -> None:
+        """Every check is still down but the canaries changed (a reload, or a restart with
+        another configuration): the open interval changes kind where the evidence changed.
+
+        An isolation becomes unconfirmed at ``at``: the time before stood on canaries that
+        failed then. An unconfirmed interval becomes an isolation from the first failure of the
+        last canary to go down, never earlier: there was no evidence before it.
+        """
+        kind = self._wanted_kind()
+        if kind is IntervalKind.ISOLATED:
+            canaries_down = [
+                t.down_start
+                for t in self._tracks.values()
+                if t.check.role is CheckRole.CANARY and t.down_start is not None
+            ]
+            at = max(canaries_down, default=at)
+        self._close(interval_id, at, None)
+        self._open_all_down(kind, at, None)
 
     def _on_success(self, track: CheckTrack, result: ProbeResult) -> None:
         at = result.started_at

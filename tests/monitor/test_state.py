@@ -284,6 +284,96 @@ async def test_without_canaries_every_check_down_is_an_unconfirmed_outage(
     assert await kinds(store, journal, IntervalKind.OUTAGE) == [("shop", 11.0, 50.0)]
 
 
+def all_down(tracker: StateTracker, checks: list[ScheduledCheck], start: float) -> None:
+    """Each of ``checks`` fails twice (confirmed down), from ``start`` seconds on."""
+    for c in checks:
+        tracker.observe(c, result(c, start, Outcome.TIMEOUT))
+        tracker.observe(c, result(c, start + 2, Outcome.TIMEOUT))
+
+
+async def test_a_reload_that_removes_every_canary_ends_the_isolation_there(
+    store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
+) -> None:
+    """Isolated while its canary failed; a reload drops the canary: from the next failed probe
+    the time is unconfirmed outage, no longer unmeasured (the time before stays isolated)."""
+    home, canary = check("home"), canary_check()
+    tracker = tracker_for()
+    tracker.set_checks([home, canary])
+    all_down(tracker, [home, canary], 10)
+    assert tracker.isolated
+
+    tracker.set_checks([home])
+    tracker.observe(home, result(home, 100, Outcome.TIMEOUT))
+    assert tracker.unconfirmed
+    tracker.observe(home, result(home, 3600))
+
+    assert await kinds(store, journal, IntervalKind.ISOLATED) == [("v1", 10.0, 100.0)]
+    assert await kinds(store, journal, IntervalKind.UNCONFIRMED) == [("v1", 100.0, 3600.0)]
+    assert await kinds(store, journal, IntervalKind.OUTAGE) == [("shop", 10.0, 3600.0)]
+
+
+async def test_a_reload_that_adds_a_canary_isolates_from_its_first_failure(
+    store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
+) -> None:
+    """Unconfirmed while every check failed; a canary added by a reload fails too: the vantage
+    is isolated from the canary's first failure, never earlier."""
+    home, canary = check("home"), canary_check()
+    tracker = tracker_for()
+    tracker.set_checks([home])
+    all_down(tracker, [home], 10)
+    assert tracker.unconfirmed
+
+    tracker.set_checks([home, canary])
+    all_down(tracker, [canary], 200)
+    assert tracker.isolated
+    tracker.observe(canary, result(canary, 300))
+
+    assert await kinds(store, journal, IntervalKind.UNCONFIRMED) == [("v1", 10.0, 200.0)]
+    assert await kinds(store, journal, IntervalKind.ISOLATED) == [("v1", 200.0, 300.0)]
+
+
+async def test_an_isolation_recorded_without_canaries_resumes_unconfirmed(
+    store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
+) -> None:
+    """An open isolation stored before isolation needed canaries (no canary count in its
+    detail), resumed where none is configured, is unconfirmed from its very start."""
+    home = check("home")
+    await store.open_interval(
+        IntervalRecord(IntervalKind.ISOLATED, "v1", "v1", T0 + timedelta(seconds=8), None)
+    )
+    tracker = tracker_for()
+    tracker.set_checks([home])
+    await tracker.restore()
+
+    assert tracker.unconfirmed
+    tracker.observe(home, result(home, 50))
+    assert await kinds(store, journal, IntervalKind.ISOLATED) == [("v1", 8.0, 8.0)]
+    assert await kinds(store, journal, IntervalKind.UNCONFIRMED) == [("v1", 8.0, 50.0)]
+
+
+async def test_an_isolation_with_canaries_resumed_without_them_turns_unconfirmed(
+    store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
+) -> None:
+    """An isolation recorded while canaries failed, resumed by a run without canaries, keeps
+    its past (the evidence held then) and is unconfirmed from the next failed probe."""
+    home, canary = check("home"), canary_check()
+    first = tracker_for()
+    first.set_checks([home, canary])
+    all_down(first, [home, canary], 10)
+    await journal.drain(0)
+
+    second = tracker_for()
+    second.set_checks([home])
+    await second.restore()
+    assert second.isolated
+    second.observe(home, result(home, 60, Outcome.TIMEOUT))
+    assert second.unconfirmed
+    second.observe(home, result(home, 90))
+
+    assert await kinds(store, journal, IntervalKind.ISOLATED) == [("v1", 10.0, 60.0)]
+    assert await kinds(store, journal, IntervalKind.UNCONFIRMED) == [("v1", 60.0, 90.0)]
+
+
 async def test_a_canary_that_answers_prevents_isolation(
     store: Store, journal: ResultWriter, tracker_for: Callable[[], StateTracker]
 ) -> None:
