@@ -7,7 +7,7 @@ URL with credentials, never a secret.
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
@@ -76,6 +76,13 @@ class Metrics:
             "slawatch_service_quorum_state",
             "1 for the service's state as the vantages' quorum decides it (up, down, unknown)",
             ["service", "state"],
+            registry=registry,
+        )
+        self.quorum_unconfirmed = Gauge(
+            "slawatch_service_quorum_unconfirmed",
+            "1 while the quorum's current outage of the service is confirmed by no independent"
+            " reference (a single vantage without canaries, every check of it down)",
+            ["service"],
             registry=registry,
         )
         self.quorum_votes = Gauge(
@@ -216,6 +223,8 @@ class Metrics:
         state, measuring, down = verdict.latest()
         for candidate in ("up", "down", "unknown"):
             self.quorum_state.labels(service, candidate).set(1.0 if candidate == state else 0.0)
+        last = verdict.window.end - timedelta(microseconds=1)
+        self.quorum_unconfirmed.labels(service).set(1.0 if verdict.unconfirmed_at(last) else 0.0)
         self.quorum_votes.labels(service, "down").set(len(down))
         self.quorum_votes.labels(service, "up").set(len(measuring) - len(down))
 

@@ -110,7 +110,8 @@ async def rebuild(
         tracker = StateTracker(store, journal, name)
         # A check is tracked from its first result from this vantage on, as the daemon that
         # probed it did: one this vantage never ran (or not yet) must not stay UNKNOWN and so
-        # keep its service from ever being all down, or the vantage from being isolated.
+        # keep its service from ever being all down, or the vantage from being all down
+        # (isolated, or unconfirmed without canaries).
         active: dict[str, ScheduledCheck] = {}
         count = 0
         unknown: set[str] = set()

@@ -71,6 +71,7 @@ CSV_COLUMNS: Final = (
     "capped",
     "provisional",
     "measured_seconds",
+    "unconfirmed_seconds",
 )
 
 
@@ -285,6 +286,7 @@ def render_csv(report: Report) -> str:
                     "true" if day.capped else "false",
                     "true" if service.provisional else "false",
                     _seconds(service.measured_on(day.date)),
+                    _seconds(service.unconfirmed_on(day.date)),
                 )
             )
     return out.getvalue()

@@ -174,6 +174,11 @@ class ServiceReport:
         """The part of the month so far that no vantage measured: the gaps."""
         return self.elapsed - self.measured
 
+    def unconfirmed_on(self, day: date) -> timedelta:
+        """The outage time of the local ``day`` that no independent reference confirms."""
+        bounds = (day_span(day, self.contract.timezone),)
+        return total(intersect(bounds, [u for o in self.outages for u in o.unconfirmed]))
+
     def measured_on(self, day: date) -> timedelta:
         """The time of the local ``day`` that some vantage measured."""
         inside = intersect((day_span(day, self.contract.timezone),), (self.window,))

@@ -151,6 +151,37 @@ def test_time_no_vantage_measured_is_a_gap() -> None:
             spans((10, 20)),
             id="any-vouched-by-a-confirmed-vantage",
         ),
+        pytest.param(
+            [
+                VantageView("a", spans((0, 100)), spans((10, 30)), spans((5, 30))),
+                VantageView("b", spans((0, 100)), spans((10, 40)), ()),
+            ],
+            "all",
+            spans((10, 30)),
+            (),
+            id="all-two-agree",
+        ),
+        pytest.param(
+            [
+                VantageView("a", spans((0, 100)), spans((10, 30)), spans((5, 30))),
+                VantageView("b", spans((0, 100)), spans((20, 30)), spans((5, 30))),
+                VantageView("c", spans((0, 100)), (), ()),
+            ],
+            2,
+            spans((20, 30)),
+            (),
+            id="two-of-three-confirm-each-other",
+        ),
+        pytest.param(
+            [
+                VantageView("a", spans((0, 100)), spans((10, 30)), spans((5, 30))),
+                VantageView("b", spans((0, 10), (30, 100)), (), ()),
+            ],
+            "majority",
+            spans((10, 30)),
+            spans((10, 30)),
+            id="beside-an-isolated-vantage-alone",
+        ),
     ],
 )
 def test_outage_that_no_independent_reference_confirms_is_kept_and_marked(

@@ -143,6 +143,8 @@ async def script_outage(
     assert state["note"] == UNCONFIRMED_NOTE
     assert state["services"]["shop"]["quorum"]["state"] == "down"
     assert state["services"]["shop"]["quorum"]["note"] == UNCONFIRMED_NOTE
+    _, metrics = await daemon.get("/metrics")
+    assert 'slawatch_service_quorum_unconfirmed{service="shop"} 1.0' in metrics
     seen = await probes_while_down()
 
     async def held() -> bool:
@@ -196,6 +198,15 @@ async def finish(daemon: Daemon, tmp_path: Path, scripted: list[Scripted]) -> No
     assert credit >= len(scripted)
     for form in ("md", "html"):
         assert UNCONFIRMED_NOTE in report(daemon.config, months[0], form)
+    first, last = outages[0].start.date().isoformat(), outages[-1].start.date().isoformat()
+    exported = slawatch(
+        *("export", "--config", str(daemon.config), "--service", "shop"),
+        *("--from", first, "--to", last),
+    )
+    case = json.loads(exported)
+    assert len(case["outages"]) == len(outages)
+    assert case["meta"]["note"] == UNCONFIRMED_NOTE
+    assert len(case["meta"]["unconfirmed"]) == len(outages)
 
 
 async def two_outages_on(daemon: Daemon, target: Target, tmp_path: Path) -> None:

@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from monitor.quorum import UNCONFIRMED_NOTE
 from monitor.report import Report, build_report
 from monitor.report.data import CSV_COLUMNS, SCHEMA, render_csv, report_to_json
+from monitor.report.html import render_html
 from monitor.report.markdown import render_markdown
 from monitor.store.base import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from monitor.store.sqlite import SQLiteStore
@@ -603,12 +605,56 @@ def test_markdown_says_what_availability_is_over_and_rounds_downtime_up(early: R
 
 
 def test_csv_has_each_day_s_measured_time(early: Report) -> None:
-    """The last column is the seconds some vantage measured that day; the rest is unchanged."""
+    """A column gives the seconds some vantage measured that day; the rest is unchanged."""
     rows = list(csv.DictReader(io.StringIO(render_csv(early))))
 
-    assert list(rows[0])[-1] == "measured_seconds"
+    assert list(rows[0])[-2:] == ["measured_seconds", "unconfirmed_seconds"]
     assert [(r["date"], r["unavailable_seconds"], r["measured_seconds"]) for r in rows[:3]] == [
         ("2026-10-01", "0.0", "0.0"),
         ("2026-10-02", "0.4", "43200.0"),
         ("2026-10-03", "0.0", "0.0"),
     ]
+
+
+async def test_an_unconfirmed_outage_is_credited_and_said_so_in_every_format(
+    tmp_path: Path,
+) -> None:
+    """A single vantage without canaries saw a 10-minute outage, every check down for its first
+    5 minutes: the whole outage is credited, and each format says which part no independent
+    reference confirms."""
+    db = tmp_path / "evidence.db"
+    store = SQLiteStore(db)
+    await store.open()
+    start = local(2, 18)
+    await store.open_interval(
+        IntervalRecord(IntervalKind.RUNNING, "solo", "*", local(1, 0), local(3, 0))
+    )
+    await store.open_interval(
+        IntervalRecord(IntervalKind.OUTAGE, "solo", "shop", start, start + timedelta(minutes=10))
+    )
+    await store.open_interval(
+        IntervalRecord(
+            IntervalKind.UNCONFIRMED,
+            "solo",
+            "solo",
+            start - timedelta(seconds=5),
+            start + timedelta(minutes=5),
+        )
+    )
+    await store.close()
+    report = await report_of(db)
+
+    (service,) = report_to_json(report)["services"]
+    (outage,) = service["outages"]
+    assert outage["duration_seconds"] == 600.0
+    assert outage["unconfirmed"]["seconds"] == 300.0
+    assert outage["unconfirmed"]["note"] == UNCONFIRMED_NOTE
+    assert service["summary"]["credited_minutes"] == 10
+    rows = list(csv.DictReader(io.StringIO(render_csv(report))))
+    assert [(r["date"], r["unconfirmed_seconds"]) for r in rows[:3]] == [
+        ("2026-10-01", "0.0"),
+        ("2026-10-02", "300.0"),
+        ("2026-10-03", "0.0"),
+    ]
+    assert f"**Unconfirmed** for 5 min of it: {UNCONFIRMED_NOTE}" in render_markdown(report)
+    assert UNCONFIRMED_NOTE in render_html(report)
