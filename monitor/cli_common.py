@@ -9,10 +9,10 @@ import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .annotations import Revocation, parse_input
+from .clock import SystemClock
 from .config import Settings
 from .errors import InputError
 
@@ -90,7 +90,7 @@ def revoke_command(
             raise InputError(f"{source}: no {kind} {args.id}")
         if known[args.id].revoked_at is not None:
             raise InputError(f"{source}: {kind} {args.id} is already revoked")
-        return await revoke(store, args.id, revocation, by=by, now=datetime.now(UTC))
+        return await revoke(store, args.id, revocation, by=by, now=SystemClock().now())
 
     print(line(with_store(settings, work)))
     return 0

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from .cli_common import with_store
+from .clock import SystemClock
 from .config import load_settings
 from .errors import InputError, StorageError
 from .timefmt import parse_date, parse_instant
@@ -48,7 +49,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 def _cmd_prune(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    now = datetime.now(UTC)
+    now = SystemClock().now()
     kept_from = now - timedelta(days=settings.retention_days)
     before = kept_from if args.before is None else _instant_or_date(args.before, "--before")
     if before > kept_from:
@@ -69,7 +70,7 @@ def _cmd_rebuild(args: argparse.Namespace) -> int:
     summaries = with_store(
         settings,
         lambda store: rebuild(
-            store, settings, start=start, now=datetime.now(UTC), vantages=args.vantage
+            store, settings, start=start, now=SystemClock().now(), vantages=args.vantage
         ),
     )
     for summary in summaries:

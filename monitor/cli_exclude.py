@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .annotations import parse_input
 from .cli_common import author, revoke_command, show, with_store
+from .clock import SystemClock
 from .config import load_settings
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
     by = author(args)
     record = with_store(
         settings,
-        lambda store: add_exclusion(store, settings, entry, by=by, now=datetime.now(UTC)),
+        lambda store: add_exclusion(store, settings, entry, by=by, now=SystemClock().now()),
     )
     print(_liner(settings)(record))
     return 0

@@ -6,12 +6,12 @@ Who made a change is ``--by``, or the login name of whoever ran the command.
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 # The same shell as `slawatch exclude`: who is acting, and a store opened around the work.
 from .annotations import parse_input
 from .cli_common import author, revoke_command, show, with_store
+from .clock import SystemClock
 from .config import load_settings
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
     by = author(args)
     record = with_store(
         settings,
-        lambda store: add_notice(store, settings, entry, by=by, now=datetime.now(UTC)),
+        lambda store: add_notice(store, settings, entry, by=by, now=SystemClock().now()),
     )
     print(_line(record))
     return 0

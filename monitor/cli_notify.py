@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from .clock import SystemClock
 from .config import NOTIFY_EVENTS, NotifyEvent, Webhook, load_settings
 from .errors import InputError, MonitorError
 from .redact import excerpt
@@ -51,7 +51,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
     notification = Notification(
         event=event,
         service=args.service,
-        at=datetime.now(UTC),
+        at=SystemClock().now(),
         summary=f"test notification, sent by hand: nothing happened to {args.service}",
         details={"test": True},
         vantage=settings.vantage,

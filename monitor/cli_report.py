@@ -12,10 +12,10 @@ import json
 import os
 import re
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .clock import SystemClock
 from .config import load_settings
 from .errors import InputError, MonitorError
 from .redact import excerpt
@@ -62,7 +62,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 settings,
                 int(match[1]),
                 int(match[2]),
-                now=datetime.now(UTC),
+                now=SystemClock().now(),
                 services=services,
             )
         finally:

@@ -73,8 +73,8 @@ async def run_demo(
     with tempfile.TemporaryDirectory(prefix="slawatch-demo-") as scratch:
         base = workdir or Path(scratch)
         base.mkdir(parents=True, exist_ok=True)
-        nodes = {name: DemoNode(name) for name in ("node-a", "node-b")}
-        canary = DemoNode("reference")  # outside the shop: it never fails
+        nodes = {name: DemoNode(name, clock) for name in ("node-a", "node-b")}
+        canary = DemoNode("reference", clock)  # outside the shop: it never fails
         for node in (*nodes.values(), canary):
             await node.start()
         balancer = LoadBalancer(list(nodes.values()))

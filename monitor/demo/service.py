@@ -7,11 +7,12 @@ others: the "local load balancer" of C4 routing around a failed node.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 
 import aiohttp
 from aiohttp import web
+
+from ..clock import Clock
 
 __all__ = ["DemoNode", "LoadBalancer"]
 
@@ -28,32 +29,33 @@ async def _script(_: web.Request) -> web.Response:
     return web.Response(body=SCRIPT, content_type="application/javascript")
 
 
-async def _stream(request: web.Request) -> web.StreamResponse:
-    response = web.StreamResponse()
-    response.content_type = "video/mp2t"
-    await response.prepare(request)
-    # A live stream never ends on its own: the viewer decides when to stop.
-    try:
-        while True:
-            await response.write(CHUNK)
-            await asyncio.sleep(0.01)
-    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
-        return response
+def _app(clock: Clock) -> web.Application:
+    async def stream(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.content_type = "video/mp2t"
+        await response.prepare(request)
+        # A live stream never ends on its own: the viewer decides when to stop.
+        try:
+            while True:
+                await response.write(CHUNK)
+                await clock.sleep(0.01)
+        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            return response
 
-
-def _app() -> web.Application:
     app = web.Application()
     app.router.add_get("/", _page)
     app.router.add_get("/static/app.js", _script)
-    app.router.add_get("/live/stream", _stream)
+    app.router.add_get("/live/stream", stream)
     return app
 
 
 class DemoNode:
-    """One node of the shop, on a fixed loopback port once started."""
+    """One node of the shop, on a fixed loopback port once started; its stream is paced by
+    ``clock``."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, clock: Clock) -> None:
         self.name = name
+        self._clock = clock
         self.port = 0
         self._runner: web.AppRunner | None = None
 
@@ -64,7 +66,7 @@ class DemoNode:
 
     async def start(self) -> None:
         """Listen (on the same port as before, after a stop)."""
-        runner = web.AppRunner(_app(), access_log=None, shutdown_timeout=0.1)
+        runner = web.AppRunner(_app(self._clock), access_log=None, shutdown_timeout=0.1)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", self.port, reuse_address=True)
         await site.start()
