@@ -611,7 +611,8 @@ async def test_interval_changes_are_kept_in_preference_to_results(
     store.failures = 0
     await writer.drain(10.0)
     stored = await store.intervals(start=T0, end=T0 + timedelta(days=1))
-    assert sorted(i.id for i in stored) == sorted(c.record.id for c in opened)
+    assert len(stored) == len(opened)
+    assert {i.id for i in stored} == {c.record.id for c in opened}
 
 
 async def test_a_batch_being_written_is_never_dropped(
@@ -624,9 +625,9 @@ async def test_a_batch_being_written_is_never_dropped(
     gate = asyncio.Event()
     original = store.write_results
 
-    async def slow(batch: Sequence[ProbeResult]) -> None:
+    async def slow(results: Sequence[ProbeResult]) -> None:
         await gate.wait()
-        await original(batch)
+        await original(results)
 
     store.write_results = slow  # type: ignore[method-assign]
     drain = asyncio.create_task(writer.drain(10.0))

@@ -10,7 +10,7 @@ from monitor.alerts import Alerts
 from monitor.clock import FakeClock
 from monitor.config import CheckRole, HttpCheck, NotifySettings
 from monitor.failover import FailoverEvent
-from monitor.notify import Notifier
+from monitor.notify import Notification, Notifier
 from monitor.results import Outcome, ProbeResult
 from monitor.scheduler import ScheduledCheck
 from monitor.state import ServiceState
@@ -78,12 +78,16 @@ def test_a_breach_says_which_node_and_why(notifier: Notifier) -> None:
     event = FailoverEvent(
         "shop", "node-a", T0, timedelta(seconds=30), timedelta(minutes=10), reasons=["x"]
     )
-    sent: list[object] = []
-    notifier.submit = sent.append  # type: ignore[method-assign]
+    sent: list[Notification] = []
+
+    def submit(n: Notification) -> None:
+        sent.append(n)
+
+    notifier.submit = submit  # type: ignore[method-assign]
 
     Alerts(notifier, "v1", 14).failover_breached(event, T0 + timedelta(minutes=1))
 
     (notification,) = sent
-    assert notification.event == "failover_breach"  # type: ignore[attr-defined]
-    assert notification.summary == "node node-a failed at 2026-10-05T02:00:00Z: x"  # type: ignore[attr-defined]
-    assert notification.details["reasons"] == ["x"]  # type: ignore[attr-defined]
+    assert notification.event == "failover_breach"
+    assert notification.summary == "node node-a failed at 2026-10-05T02:00:00Z: x"
+    assert notification.details["reasons"] == ["x"]

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from monitor.config import CheckRole, DnsCheck, HttpCheck, TcpCheck, load_settings, parse_settings
 from monitor.errors import ConfigError
@@ -619,14 +620,15 @@ def test_the_example_configuration_covers_everything() -> None:
 
     assert set(raw) == set(Settings.model_fields)
     for section in ("http", "log", "spool", "notify"):
-        assert set(raw[section]) == set(type(getattr(settings, section)).model_fields), section
+        model: type[BaseModel] = type(getattr(settings, section))
+        assert set(raw[section]) == set(model.model_fields), section
     assert {key for service in raw["services"] for key in service} == set(
         ServiceConfig.model_fields
     )
     written = [*raw["canaries"]]
     for service in raw["services"]:
         written += service["frontend"] + service.get("nodes", [])
-    models = {"http": HttpCheck, "tcp": TcpCheck, "dns": DnsCheck}
+    models: dict[str, type[BaseModel]] = {"http": HttpCheck, "tcp": TcpCheck, "dns": DnsCheck}
     timing = set.intersection(*(set(model.model_fields) for model in models.values()))
     assert timing <= {key for check in written for key in check}
     for kind, model in models.items():

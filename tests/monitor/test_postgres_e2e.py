@@ -85,10 +85,10 @@ async def stored(
     await store.open()
     try:
         now = datetime.now(UTC)
-        window = {"start": now - timedelta(hours=1), "end": now + timedelta(hours=1)}
-        results = await store.results(**window)
+        start, end = now - timedelta(hours=1), now + timedelta(hours=1)
+        results = await store.results(start=start, end=end)
         kinds = None if kind is None else [kind]
-        return results, await store.intervals(**window, kinds=kinds)
+        return results, await store.intervals(start=start, end=end, kinds=kinds)
     finally:
         await store.close()
 
@@ -180,7 +180,8 @@ async def test_shutdown_during_a_store_outage_is_finished_by_the_next_start(
     await proxy.cut()
 
     results, running = await stored(database, IntervalKind.RUNNING)
-    before_restart = [r for r in results if r.started_at <= running[0].end] if running else []
+    first_end = running[0].end if running else None
+    before_restart = [r for r in results if first_end is not None and r.started_at <= first_end]
     assert len([r for r in before_restart if r.check == "shop/home"]) == served["/home"]
     assert [r.detail.get("stopped") for r in running] == ["clean", "clean"]
     assert not (tmp_path / "v1-spool" / "journal.jsonl").exists()

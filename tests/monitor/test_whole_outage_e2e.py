@@ -173,6 +173,7 @@ async def finish(daemon: Daemon, tmp_path: Path, scripted: list[Scripted]) -> No
     assert len(unconfirmed) == len(scripted)
     for outage, doubt in zip(outages, unconfirmed, strict=True):
         assert doubt.end is not None
+        assert outage.end is not None
         # From the last moment any check worked to the first success of any (a node may
         # answer before the frontend does: from then on the vantage is known to be connected).
         assert doubt.start <= outage.start < doubt.end <= outage.end

@@ -211,7 +211,8 @@ async def edge_of_month(tmp_path: Path, *, november_outage: bool) -> dict[str, A
     for at in (local(30, 23, 58, month=9), local(1, 1, 5, month=11)):
         await store.add_notice(NoticeRecord("shop", at, "mail", "ops", at))
     await store.close()
-    return report_to_json(await report_of(path))["services"][0]
+    service: dict[str, Any] = report_to_json(await report_of(path))["services"][0]
+    return service
 
 
 async def test_notices_at_the_edges_of_the_month(tmp_path: Path) -> None:

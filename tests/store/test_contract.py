@@ -408,7 +408,7 @@ async def test_replace_intervals_swaps_derived_intervals_of_one_vantage(store: S
     assert got[restart_gap].end == at(140)
     assert got[other_vantage].end is None
     for record in new:
-        assert got[record.id] == record  # type: ignore[index]
+        assert got[record.id] == record
     assert len(got) == 7
 
 
