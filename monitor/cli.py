@@ -12,7 +12,6 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -177,7 +176,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         await store.open()
         try:
             measured = await measure(
-                store, settings, service, first=first, last=last, now=datetime.now(UTC)
+                store, settings, service, first=first, last=last, now=SystemClock().now()
             )
         finally:
             await store.close()

@@ -50,9 +50,6 @@ LOOP_GETTERS = frozenset({"asyncio.get_running_loop", "asyncio.get_event_loop"})
 #: The one module of ``monitor`` that may read the time: it is what the others are given.
 CLOCK_MODULE = "monitor/clock.py"
 
-#: Known exceptions, as (file, enclosing definitions, what it reads). Each must still occur.
-CLOCK_EXCEPTIONS = frozenset({("monitor/cli.py", "_cmd_export.export", "datetime.datetime.now")})
-
 
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -206,10 +203,7 @@ def test_only_the_clock_module_reads_the_time_in_monitor() -> None:
     sources = [(path, text) for path, text in _sources("monitor") if path != CLOCK_MODULE]
     assert sources
     findings = [f for path, text in sources for f in clock_reads(text, path)]
-    excepted = {f for f in findings if (f.path, f.function, f.what) in CLOCK_EXCEPTIONS}
-    assert [f for f in findings if f not in excepted] == [], "\n".join(map(str, findings))
-    # An exception that no longer occurs is removed, so that it cannot hide a new breach.
-    assert {(f.path, f.function, f.what) for f in excepted} == CLOCK_EXCEPTIONS
+    assert findings == [], "\n".join(map(str, findings))
 
 
 def test_the_clock_module_is_where_the_time_is_read() -> None:
