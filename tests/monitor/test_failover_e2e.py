@@ -28,7 +28,7 @@ from monitor.store.base import IntervalKind, IntervalRecord
 from monitor.store.sqlite import SQLiteStore
 
 from ..probes.servers import DnsZone, serve_dns
-from .harness import Daemon, free_port, wait_for
+from .harness import Daemon, collecting_dropped_connections, free_port, wait_for
 
 INTERVAL = 0.5
 
@@ -57,7 +57,9 @@ class Node:
         """Stop listening: connections are refused from now on."""
         at = datetime.now(UTC)
         if self._runner is not None:
-            await self._runner.cleanup()
+            # haproxy's health checks and the daemon's probes connect while the node dies.
+            async with collecting_dropped_connections():
+                await self._runner.cleanup()
             self._runner = None
         return at
 
