@@ -33,7 +33,10 @@ INTERVAL = 0.5
 RETRY = 0.25
 #: A day's fee of 1440.00 makes every credited minute worth exactly 1.00.
 DAILY_FEE = "1440.00"
-TIMING = f"interval: {INTERVAL}s, timeout: 400ms, retry_interval: {RETRY}s, confirm: 2"
+#: A probe is timed from its start: one that started just before the target changed and was
+#: answered after dates the change early, by its own latency, which is under the timeout.
+TIMEOUT = 0.4
+TIMING = f"interval: {INTERVAL}s, timeout: {TIMEOUT}s, retry_interval: {RETRY}s, confirm: 2"
 
 
 def write_config(tmp_path: Path, frontend: list[str], nodes: list[str]) -> Daemon:
@@ -166,8 +169,8 @@ async def finish(daemon: Daemon, tmp_path: Path, scripted: list[Scripted]) -> No
     assert len(outages) == len(scripted), outages
     for outage, truth in zip(outages, scripted, strict=True):
         assert outage.end is not None
-        assert 0 <= (outage.start - truth.start).total_seconds() <= INTERVAL + 1
-        assert 0 <= (outage.end - truth.end).total_seconds() <= RETRY + 1
+        assert -TIMEOUT <= (outage.start - truth.start).total_seconds() <= INTERVAL + 1
+        assert -TIMEOUT <= (outage.end - truth.end).total_seconds() <= RETRY + 1
     assert await stored(tmp_path, IntervalKind.ISOLATED) == []
     unconfirmed = await stored(tmp_path, IntervalKind.UNCONFIRMED)
     assert len(unconfirmed) == len(scripted)
