@@ -34,9 +34,11 @@ def test_demo_measures_the_scripted_outage(tmp_path: Path) -> None:
     [(start_error, end_error)] = re.findall(
         r"measured outage: \S+ -> \S+ \(start ([+-][\d.]+)s, end ([+-][\d.]+)s", out
     )
-    # Probes every 2 s and re-probes every 0.5 s while down (the demo's configuration).
-    assert 0.0 <= float(start_error) <= 3.0
-    assert 0.0 <= float(end_error) <= 1.5
+    # Probes every 2 s and re-probes every 0.5 s while down (the demo's configuration). A probe
+    # is timed from its start, so one under way when the script acts dates the change early, by
+    # less than its 1 s timeout.
+    assert -1.0 <= float(start_error) <= 3.0
+    assert -1.0 <= float(end_error) <= 1.5
     body, _, report_line = out[out.index("{") :].rpartition("\nthe month's credit report")
     credits = json.loads(body)
     assert credits["currency"] == "CNY"
