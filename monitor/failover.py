@@ -34,12 +34,12 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from .config import CheckRole, HttpCheck, ServiceConfig, TcpCheck
+from .config.settings import CheckRole, HttpCheck, ServiceConfig, TcpCheck
 from .results import ProbeResult
 from .scheduler import ScheduledCheck
 from .state import CheckState
 from .store.base import IntervalKind, IntervalRecord
-from .writer import IntervalJournal, IntervalOpen, new_interval_id
+from .write.writer import IntervalJournal, IntervalOpen, new_interval_id
 
 __all__ = ["FailoverEvent", "FailoverTracker", "node_address"]
 

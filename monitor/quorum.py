@@ -35,7 +35,7 @@ from typing import Final
 
 from sla import Interval, IntervalSet, intersect, normalize, quorum, subtract, union
 
-from .config import Quorum, ServiceConfig
+from .config.settings import Quorum, ServiceConfig
 from .store.base import LIFECYCLE_SUBJECT, IntervalKind, IntervalRecord, Store
 
 __all__ = [

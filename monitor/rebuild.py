@@ -26,14 +26,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from .config import Settings
-from .daemon import build_checks
+from .config.settings import Settings
+from .daemon.runner import build_checks
 from .errors import InputError
 from .quorum import VANTAGE_STALE
 from .scheduler import ScheduledCheck
 from .state import StateTracker
 from .store.base import IntervalKind, IntervalRecord, Store
-from .writer import IntervalChange, IntervalOpen
+from .write.writer import IntervalChange, IntervalOpen
 
 __all__ = ["CHUNK", "RebuildSummary", "rebuild"]
 

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from .clock import Clock
-from .config import CheckRole, DnsCheck, HttpCheck, TcpCheck
+from .config.settings import CheckRole, DnsCheck, HttpCheck, TcpCheck
 from .results import ProbeResult
 
 __all__ = ["ScheduledCheck", "Scheduler", "next_slot", "phase_of"]

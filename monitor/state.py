@@ -32,11 +32,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from .config import CheckRole
+from .config.settings import CheckRole
 from .results import ProbeResult
 from .scheduler import ScheduledCheck
 from .store.base import IntervalKind, IntervalRecord, Store
-from .writer import IntervalClose, IntervalJournal, IntervalOpen, new_interval_id
+from .write.writer import IntervalClose, IntervalJournal, IntervalOpen, new_interval_id
 
 __all__ = ["CheckState", "CheckTrack", "ServiceState", "StateTracker", "freshness_bound"]
 

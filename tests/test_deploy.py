@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from prometheus_client import CollectorRegistry
 
-from monitor.metrics import Metrics
+from monitor.daemon.metrics import Metrics
 
 DEPLOY = Path(__file__).parent.parent / "deploy"
 

@@ -21,10 +21,10 @@ from prometheus_client import CollectorRegistry
 
 from sla import compute_credits, local_date, result_to_json
 
+from ..case.measured import measured_case
 from ..clock import Clock, SystemClock
-from ..config import Settings, parse_settings
-from ..daemon import Daemon
-from ..measured import measured_case
+from ..config.settings import Settings, parse_settings
+from ..daemon.runner import Daemon
 from ..report import build_report
 from ..report.html import render_html
 from ..store import open_store

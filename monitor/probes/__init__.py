@@ -13,7 +13,7 @@ from typing import assert_never
 import aiohttp
 
 from ..clock import Clock
-from ..config import DnsCheck, HttpCheck, TcpCheck
+from ..config.settings import DnsCheck, HttpCheck, TcpCheck
 from ..results import Outcome, ProbeResult
 from .classify import classify
 from .dns import probe_dns

@@ -16,7 +16,7 @@ import dns.rdata
 import dns.rdtypes.ANY.TXT
 
 from ..clock import Clock
-from ..config import DnsCheck
+from ..config.settings import DnsCheck
 from ..results import Outcome, ProbeResult
 from .classify import classify
 from .resolver import make_resolver

@@ -24,7 +24,7 @@ from aiohttp.connector import Connection
 from multidict import CIMultiDict
 
 from ..clock import Clock
-from ..config import HttpCheck
+from ..config.settings import HttpCheck
 from ..redact import scrub_url_secrets
 from ..results import Outcome, ProbeResult
 from .classify import classify

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from aiohttp.abc import AbstractResolver
 
 from ..clock import Clock
-from ..config import TcpCheck
+from ..config.settings import TcpCheck
 from ..results import Outcome, ProbeResult
 from .classify import classify
 

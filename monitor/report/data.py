@@ -15,9 +15,9 @@ from typing import Any, Final
 
 from sla import CLAUSES, Interval, day_to_json, format_money, round_half_up, total
 
+from ..annotations.exclusions import exclusion_to_json
+from ..annotations.notices import notice_to_json
 from ..durations import format_duration
-from ..exclusions import exclusion_to_json
-from ..notices import notice_to_json
 from ..quorum import UNCONFIRMED_NOTE
 from ..store.base import IntervalRecord
 from ..timefmt import format_instant

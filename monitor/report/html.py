@@ -31,7 +31,7 @@ from sla import (
     total,
 )
 
-from ..decisions import ahead_of
+from ..annotations.decisions import ahead_of
 from ..durations import DURATION_RULE, format_duration
 from ..quorum import UNCONFIRMED_NOTE
 from ..timefmt import format_instant

@@ -1,7 +1,7 @@
 """The monthly credit report as plain values: everything every format shows, computed once.
 
 Per service, the month is its contract's local calendar month. The credits are
-:func:`sla.compute_credits` on the measured case (:func:`monitor.measured.measure`): the very
+:func:`sla.compute_credits` on the measured case (:func:`monitor.case.measured.measure`): the very
 case ``slawatch export`` prints, so ``slawatch credits`` on it gives the same figures. Around the
 credits, the evidence: each outage with the vantages that saw it, their intervals and uncertainty
 bounds, the checks that failed and how; exclusions with their audit trail and whether the contract
@@ -38,11 +38,11 @@ from sla import (
     union,
 )
 
-from ..case import ContractTerms
-from ..config import ServiceConfig, Settings
-from ..decisions import decide
-from ..measured import measure
-from ..notices import NOTICE_EARLY, NOTICE_WITHIN, assign_notices, match_notices
+from ..annotations.decisions import decide
+from ..annotations.notices import NOTICE_EARLY, NOTICE_WITHIN, assign_notices, match_notices
+from ..case.format import ContractTerms
+from ..case.measured import measure
+from ..config.settings import ServiceConfig, Settings
 from ..quorum import service_verdict
 from ..store.base import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord, Store
 
@@ -114,7 +114,7 @@ class OutageEvidence:
 @dataclass(frozen=True, slots=True)
 class NoticeView:
     """A provider notice of the month (or one answering an outage of the month), and the start of
-    the outage it answers, if any (:func:`monitor.notices.assign_notices`)."""
+    the outage it answers, if any (:func:`monitor.annotations.notices.assign_notices`)."""
 
     record: NoticeRecord
     outage_start: datetime | None

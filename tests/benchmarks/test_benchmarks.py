@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from monitor.clock import FakeClock
-from monitor.config import CheckRole, HttpCheck
+from monitor.config.settings import CheckRole, HttpCheck
 from monitor.results import Outcome, ProbeResult
 from monitor.scheduler import ScheduledCheck, Scheduler
 from monitor.store.sqlite import SQLiteStore

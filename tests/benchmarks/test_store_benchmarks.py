@@ -13,7 +13,7 @@ from pathlib import Path
 
 import asyncpg
 
-from monitor.config import Settings, parse_settings
+from monitor.config.settings import Settings, parse_settings
 from monitor.rebuild import rebuild
 from monitor.results import Outcome, ProbeResult
 from monitor.store import open_store

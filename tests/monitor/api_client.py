@@ -12,8 +12,8 @@ import aiohttp
 from prometheus_client import CollectorRegistry
 
 from monitor.clock import FakeClock
-from monitor.config import parse_settings
-from monitor.daemon import Daemon
+from monitor.config.settings import parse_settings
+from monitor.daemon.runner import Daemon
 from monitor.store.sqlite import SQLiteStore
 
 __all__ = ["TOKEN", "Api", "config", "serve"]

@@ -27,8 +27,8 @@ from aiohttp import web
 from monitor.store.base import IntervalKind, IntervalRecord
 from monitor.store.sqlite import SQLiteStore
 
-from ..probes.servers import DnsZone, serve_dns
 from .harness import Daemon, collecting_dropped_connections, free_port, wait_for
+from .probes.servers import DnsZone, serve_dns
 
 INTERVAL = 0.5
 #: A probe is timed from its start: one that started just before the target changed and was

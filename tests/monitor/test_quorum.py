@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import Quorum, ServiceConfig
+from monitor.config.settings import Quorum, ServiceConfig
 from monitor.quorum import VANTAGE_STALE, VantageView, decide, load_views, required
 from monitor.results import Outcome, ProbeResult
 from monitor.store.base import IntervalKind, IntervalRecord, Store

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import Settings, parse_settings
+from monitor.config.settings import Settings, parse_settings
 from monitor.errors import InputError
 from monitor.rebuild import rebuild
 from monitor.results import Outcome, ProbeResult

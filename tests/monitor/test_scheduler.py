@@ -8,7 +8,7 @@ from collections import defaultdict
 import pytest
 
 from monitor.clock import FakeClock
-from monitor.config import CheckRole, HttpCheck
+from monitor.config.settings import CheckRole, HttpCheck
 from monitor.results import Outcome, ProbeResult
 from monitor.scheduler import ScheduledCheck, Scheduler, next_slot, phase_of
 

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from monitor.clock import FakeClock
-from monitor.config import CheckRole, HttpCheck
+from monitor.config.settings import CheckRole, HttpCheck
 from monitor.errors import StorageError
 from monitor.results import Outcome, ProbeResult
 from monitor.scheduler import ScheduledCheck
 from monitor.state import CheckState, ServiceState, StateTracker
 from monitor.store.base import IntervalKind, IntervalRecord, Store
 from monitor.store.sqlite import SQLiteStore
-from monitor.writer import ResultWriter
+from monitor.write.writer import ResultWriter
 
 T0 = datetime(2026, 10, 5, 2, 0, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.case import load_case
+from monitor.case.format import load_case
 from sla import compute_credits, result_to_json
 
 from .test_contract_cases import CASE_FILES

@@ -1,0 +1,1 @@
+"""The case format of the credit rules, and the measured case of a service."""

@@ -1,0 +1,7 @@
+"""``python -m monitor.cli``: the same as the ``slawatch`` command."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The configuration: parsed once, validated, frozen; secrets kept hidden."""

@@ -1,0 +1,1 @@
+"""The daemon and its surfaces: HTTP, metrics, alerts, webhooks, logs."""

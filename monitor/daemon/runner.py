@@ -1,0 +1,489 @@
+"""The daemon: one entry coroutine that probes, tracks state, stores evidence and serves metrics.
+
+Lifecycle (STYLE.md rule 8): open the store, resume open intervals, record the gap since this
+vantage last measured and open this run's ``running`` interval, then run the scheduler, the
+result writer, housekeeping, the quorum watch and the HTTP surface side by side. SIGTERM (or
+:meth:`Daemon.stop`) stops new probes, waits for those in flight, closes the ``running``
+interval, flushes every result, and closes resources in reverse order. SIGHUP reloads the
+configuration file; a bad file is refused and the running configuration kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+from prometheus_client import CollectorRegistry
+
+from sla import Interval
+
+from ..annotations.notices import last_notice_at
+from ..clock import Clock
+from ..config.settings import CANARY_SERVICE, CheckRole, HttpCheck, Settings, load_settings
+from ..errors import ConfigError, StorageError
+from ..failover import FailoverEvent, FailoverTracker
+from ..probes import DnsResolver, open_session, run_probe
+from ..quorum import Verdict, service_verdict
+from ..results import ProbeResult
+from ..scheduler import ScheduledCheck, Scheduler
+from ..state import CheckState, ServiceState, StateTracker
+from ..store.base import LIFECYCLE_SUBJECT, IntervalKind, IntervalRecord, Store
+from ..write.journal_file import keep_rejected, load_journal
+from ..write.leftovers import JOURNAL_RESERVE_BYTES, keep_leftovers
+from ..write.spool import Spool
+from ..write.writer import (
+    IntervalChange,
+    IntervalClose,
+    IntervalOpen,
+    ResultWriter,
+    new_interval_id,
+)
+from .alerts import Alerts
+from .http import HttpSurface
+from .metrics import Metrics
+from .webhooks import Notifier
+
+__all__ = ["Daemon", "build_checks"]
+
+log = logging.getLogger(__name__)
+
+#: How long in-flight probes may finish after a stop before they are cancelled.
+STOP_GRACE = 10.0
+#: How long the final flush may try; what is left then waits in the spool for the next start.
+DRAIN_DEADLINE = 10.0
+#: How long notifications still waiting may take to go out at a stop.
+NOTIFY_DEADLINE = 5.0
+#: Retention runs this often.
+PRUNE_EVERY = 3600.0
+#: The live quorum state of each service is recomputed from the store this often at most (and
+#: as often as the fastest check probes, when that is more often).
+QUORUM_EVERY = 10.0
+#: How far back the live quorum looks: enough to see every vantage's open intervals.
+QUORUM_WINDOW = timedelta(minutes=10)
+
+
+def build_checks(settings: Settings) -> list[ScheduledCheck]:
+    """Every check of every service, with ids ``service/check``, then the canaries."""
+    checks = [
+        ScheduledCheck(f"{service.name}/{spec.name}", service.name, role, spec)
+        for service in settings.services
+        for role, spec in service.checks()
+    ]
+    checks += [
+        ScheduledCheck(f"{CANARY_SERVICE}/{spec.name}", CANARY_SERVICE, CheckRole.CANARY, spec)
+        for spec in settings.canaries
+    ]
+    return checks
+
+
+class Daemon:
+    """One vantage's monitor. Every I/O seam is a constructor argument."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock,
+        store: Store,
+        registry: CollectorRegistry,
+        config_path: Path | None = None,
+        version: str = "0",
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._store = store
+        self._config_path = config_path
+        self.metrics = Metrics(registry, settings.vantage, version)
+        self.registry = registry
+        self.spool = Spool(
+            settings.spool_directory, reserve_bytes=JOURNAL_RESERVE_BYTES, on_problem=log.warning
+        )
+        self.writer = ResultWriter(
+            store,
+            clock,
+            max_queue=settings.spool.max_memory,
+            memory_limit=settings.spool.max_memory_hard,
+            spool=self.spool,
+            on_error=self._store_failed,
+            on_rejected=self._change_rejected,
+        )
+        self.tracker = StateTracker(
+            store,
+            self.writer,
+            settings.vantage,
+            on_service_change=self._service_changed,
+            on_check_change=self._check_changed,
+        )
+        self.failover = FailoverTracker(
+            self.writer, settings.vantage, on_event=self._failover_event
+        )
+        self.scheduler = Scheduler(
+            clock,
+            self._probe,
+            self._on_result,
+            max_concurrency=settings.max_concurrency,
+            on_lag=self.metrics.scheduler_lag.observe,
+        )
+        self.notifier = Notifier(settings.notify, clock, on_failure=log.warning)
+        self.alerts = Alerts(self.notifier, settings.vantage, settings.notify.cert_expiry_days)
+        self.http = HttpSurface(self)
+        self.ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._write_errors_seen = 0
+        self._spilled_seen = 0
+        self._session: aiohttp.ClientSession | None = None
+        self._running_id: int | None = None
+        self._running_services: list[str] = []
+        #: The latest quorum verdict of each service (the live state all vantages agree on).
+        self.verdicts: dict[str, Verdict] = {}
+
+    def stop(self) -> None:
+        """Ask the daemon to drain and exit."""
+        self._stop.set()
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        """Run until stopped; the store is opened here and closed on the way out."""
+        await self._store.open()
+        try:
+            self.spool.open()
+            await self._store_saved_journal()
+            self._apply(self.settings)
+            await self.tracker.restore()
+            self._seed_failover()
+            await self._begin_run()
+            await self.http.start(self.settings.http.host, self.settings.http.port)
+            try:
+                if handle_signals:
+                    self._install_signals()
+                await self._run_tasks()
+            finally:
+                await self.http.stop()
+                if self._session is not None:
+                    await self._session.close()
+        finally:
+            self.spool.close()
+            await self._store.close()
+
+    @property
+    def journal_path(self) -> Path:
+        """Where interval changes the store could not take at shutdown wait for the next start."""
+        return self.spool.directory / "journal.jsonl"
+
+    async def _store_saved_journal(self) -> None:
+        """Store the interval changes the last run could not, before resuming open intervals."""
+        changes = load_journal(self.journal_path)
+        if not changes:
+            return
+        for change in changes:
+            self.writer.submit_interval(change)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(DRAIN_DEADLINE + 1):
+                await self.writer.drain(DRAIN_DEADLINE)
+        if self.writer.journal_depth:
+            raise StorageError(
+                f"journal {self.journal_path}: {self.writer.journal_depth} interval changes "
+                "saved at the last shutdown could not be stored; they are kept for the next start"
+            )
+        self.journal_path.unlink()
+        log.info("stored %d interval changes saved at the last shutdown", len(changes))
+
+    async def _run_tasks(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            scheduler = group.create_task(self.scheduler.run(), name="scheduler")
+            writer = group.create_task(self.writer.run(), name="writer")
+            housekeeping = group.create_task(self._housekeeping(), name="housekeeping")
+            watch = group.create_task(self._watch_quorum(), name="quorum")
+            notifier = group.create_task(self.notifier.run(), name="notifier")
+            self.ready.set()
+            log.info(
+                "vantage %s monitoring %d checks of %d services; http on %s",
+                self.settings.vantage,
+                len(self.scheduler.checks),
+                len(self.settings.services),
+                self.http.address,
+            )
+            await self._stop.wait()
+            log.info("stopping: waiting for probes in flight, then flushing results")
+            await self.scheduler.stop(STOP_GRACE)
+            for task in (scheduler, housekeeping, watch, notifier, writer):
+                task.cancel()
+        self._end_run()
+        flushed = 0
+        try:
+            # Bounded as a whole: a store that does not answer cannot hold up the stop.
+            async with asyncio.timeout(DRAIN_DEADLINE + 1):
+                flushed = await self.writer.drain(DRAIN_DEADLINE)
+        except TimeoutError:
+            log.warning("the final flush did not finish in %.0fs", DRAIN_DEADLINE)
+        left = keep_leftovers(self.writer, self.spool, self.journal_path)
+        if not left.lost and (left.results_kept or left.changes_kept or left.dropped):
+            log.warning("%s", left.describe())
+        await self.notifier.drain(NOTIFY_DEADLINE)
+        await self.notifier.close()
+        log.info("stopped; %d results flushed on the way out", flushed)
+        if left.lost:
+            # The one line saying what was lost, and a non-zero exit.
+            raise StorageError(left.describe())
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.stop)
+        loop.add_signal_handler(signal.SIGINT, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+
+    def _apply(self, settings: Settings) -> None:
+        checks = build_checks(settings)
+        removed = self.scheduler.checks.keys() - {c.id for c in checks}
+        for check_id in removed:
+            self.metrics.forget_check(self.scheduler.checks[check_id])
+        self.tracker.set_checks(checks)
+        self.failover.set_services(settings.services, checks)
+        self.scheduler.set_checks(checks)
+        self.metrics.checks.set(len(checks))
+        for service in settings.services:
+            self.metrics.set_service_state(service.name, self.tracker.service_state(service.name))
+        self.settings = settings
+
+    def _seed_failover(self) -> None:
+        """Tell the failover tracker what the state tracker already knows (after a restart, or
+        a reload that adds nodes back): a node down before is not a new failure."""
+        for track in self.tracker.tracks.values():
+            self.failover.seed(track.check, track.state)
+        now = self._clock.now()
+        for service in self.settings.services:
+            down = self.tracker.service_state(service.name) is ServiceState.DOWN
+            self.failover.seed_service(service.name, down, now)
+
+    async def reload(self) -> bool:
+        """Re-read the configuration file; keep the running one if the new one is invalid."""
+        if self._config_path is None:
+            return False
+        try:
+            new = await asyncio.to_thread(load_settings, self._config_path)
+        except ConfigError as error:
+            self.metrics.reloads.labels("refused").inc()
+            problems = "; ".join(str(error).splitlines())  # one log line, every problem
+            log.error("configuration reload refused, keeping the running one: %s", problems)
+            return False
+        for field in ("vantage", "store", "http", "spool", "notify"):
+            if getattr(new, field) != getattr(self.settings, field):
+                log.warning("reload: %s changed; it takes effect at the next restart", field)
+                new = new.model_copy(update={field: getattr(self.settings, field)})
+        self._apply(new)
+        self._seed_failover()
+        if self._running_id is not None and self._running_services != sorted(
+            s.name for s in new.services
+        ):
+            # Which services this vantage measures changed: a new running interval says so.
+            # One instant for both: not a microsecond of the service may go unmeasured.
+            now = self._clock.now()
+            self._end_run("reload", at=now)
+            self._open_running(now)
+        self.metrics.reloads.labels("applied").inc()
+        log.info("configuration reloaded: %d checks", len(self.scheduler.checks))
+        return True
+
+    def _store_failed(self, error: StorageError) -> None:
+        log.error(
+            "store write failed, retrying (%d results, %d interval changes waiting): %s",
+            self.writer.depth,
+            self.writer.journal_depth,
+            error,
+        )
+
+    def _change_rejected(self, change: IntervalChange, error: StorageError) -> None:
+        """An interval change the store refuses outright is kept aside, never retried."""
+        path = self.spool.directory / "rejected.jsonl"
+        log.error("store refused an interval change, kept in %s: %s", path, error)
+        try:
+            keep_rejected(change, error, path)
+        except StorageError as failure:
+            log.error("could not keep the refused change: %s", failure)
+
+    async def _begin_run(self) -> None:
+        """Close what the previous run left open, record the time not measured, open this run.
+
+        The previous run ended at its last result if it did not stop cleanly (its ``running``
+        interval is still open); from then to now this vantage measured nothing: a gap.
+        """
+        vantage = self.settings.vantage
+        # Results still in the spool were measured too, though the store does not have them yet.
+        stored, spooled = await self._store.last_result_at(vantage), self.spool.newest
+        last = max(stored, spooled) if stored and spooled else stored or spooled
+        now = self._clock.now()
+        for record in await self._store.open_intervals(vantage):
+            if record.kind is IntervalKind.RUNNING and record.id is not None:
+                end = max(record.start, min(last or record.start, now))
+                self.writer.submit_interval(
+                    IntervalClose(record.id, end, detail={"stopped": "unclean"})
+                )
+        if last is not None and now > last:
+            gap = IntervalRecord(
+                IntervalKind.GAP,
+                vantage,
+                LIFECYCLE_SUBJECT,
+                last,
+                now,
+                detail={"reason": "daemon not running"},
+                id=new_interval_id(),
+            )
+            self.writer.submit_interval(IntervalOpen(gap))
+            log.info("recorded a gap of %s since this vantage last measured", now - last)
+        self._open_running(now)
+
+    def _open_running(self, now: datetime) -> None:
+        """Record that this vantage runs from ``now``, and which services it measures."""
+        self._running_id = new_interval_id()
+        self._running_services = sorted(s.name for s in self.settings.services)
+        running = IntervalRecord(
+            IntervalKind.RUNNING,
+            self.settings.vantage,
+            LIFECYCLE_SUBJECT,
+            now,
+            detail={"services": self._running_services},
+            id=self._running_id,
+        )
+        self.writer.submit_interval(IntervalOpen(running))
+
+    def _end_run(self, stopped: str = "clean", *, at: datetime | None = None) -> None:
+        """This run measured until ``at`` (now by default)."""
+        if self._running_id is not None:
+            self.writer.submit_interval(
+                IntervalClose(
+                    self._running_id,
+                    at or self._clock.now(),
+                    detail={"services": self._running_services, "stopped": stopped},
+                )
+            )
+            self._running_id = None
+
+    def _shared_session(self) -> aiohttp.ClientSession:
+        """One pooled session for the checks that ask to reuse connections."""
+        if self._session is None:
+            servers = self.settings.resolver
+            self._session = open_session(
+                resolver=DnsResolver(servers) if servers else None, reuse_connections=True
+            )
+        return self._session
+
+    async def _probe(self, check: ScheduledCheck) -> ProbeResult:
+        spec = check.spec
+        reuse = isinstance(spec, HttpCheck) and spec.reuse_connections
+        return await run_probe(
+            spec,
+            check_id=check.id,
+            vantage=self.settings.vantage,
+            clock=self._clock,
+            resolver_servers=self.settings.resolver,
+            session=self._shared_session() if reuse else None,
+        )
+
+    async def _on_result(self, check: ScheduledCheck, result: ProbeResult) -> bool:
+        self.metrics.observe_result(check, result)
+        self.alerts.result(check, result)
+        self.writer.submit(result)
+        fast = self.tracker.observe(check, result)
+        self.failover.observe(check, result)
+        return fast
+
+    def _service_changed(
+        self, service: str, old: ServiceState, new: ServiceState, at: datetime
+    ) -> None:
+        self.metrics.set_service_state(service, new)
+        self.failover.service_changed(service, new is ServiceState.DOWN, at)
+        self.alerts.service_changed(service, old, new, at)
+        log.info("service %s: %s -> %s at %s", service, old.value, new.value, at)
+
+    def _check_changed(self, check: ScheduledCheck, state: CheckState, at: datetime) -> None:
+        self.failover.check_changed(check, state, at)
+
+    def _failover_event(self, kind: str, event: FailoverEvent, at: datetime) -> None:
+        node = f"{event.service}/{event.node}"
+        if kind == "breached":
+            log.warning("failover of %s breached at %s: %s", node, at, "; ".join(event.reasons))
+            self.alerts.failover_breached(event, at)
+            return
+        verdict = "breached" if event.reasons else "kept"
+        self.metrics.failover_closed(event, verdict, at)
+        log.info("failover of %s closed at %s: %s", node, at, verdict)
+
+    async def _housekeeping(self) -> None:
+        """Apply retention now and then (C8: raw results kept ``retention_days``)."""
+        while True:
+            cutoff = self._clock.now() - timedelta(days=self.settings.retention_days)
+            try:
+                pruned = await self._store.prune(cutoff)
+            except StorageError as error:
+                log.error("retention: pruning failed, trying again in an hour: %s", error)
+            else:
+                if pruned:
+                    log.info("retention: removed %d results older than %s", pruned, cutoff)
+            await self._clock.sleep(PRUNE_EVERY)
+
+    async def _watch_quorum(self) -> None:
+        """Keep the live quorum state of each service, by the report's own rule."""
+        failing = False
+        while True:
+            try:
+                await self.refresh_quorum()
+            except StorageError as error:
+                if not failing:
+                    log.warning("live quorum state not refreshed: %s", error)
+                failing = True
+            else:
+                failing = False
+            fastest = min((c.spec.interval for c in self.scheduler.checks.values()), default=0)
+            await self._clock.sleep(min(QUORUM_EVERY, fastest) or QUORUM_EVERY)
+
+    async def refresh_quorum(self) -> None:
+        """Recompute every service's quorum verdict over the last few minutes."""
+        now = self._clock.now()
+        window = Interval(now - QUORUM_WINDOW, now)
+        for service in self.settings.services:
+            verdict = await service_verdict(self._store, service, window, now)
+            self.verdicts[service.name] = verdict
+            self.metrics.set_quorum(service.name, verdict)
+            noticed = await last_notice_at(self._store, service.name)
+            if noticed is not None:
+                self.metrics.last_notice.labels(service.name).set(noticed.timestamp())
+            else:  # never notified, or every notice revoked: no series, not a stale one
+                with contextlib.suppress(KeyError):
+                    self.metrics.last_notice.remove(service.name)
+
+    @property
+    def store(self) -> Store:
+        """Where this daemon keeps its evidence."""
+        return self._store
+
+    def clock_now(self) -> datetime:
+        """Wall time on the daemon's clock."""
+        return self._clock.now()
+
+    def refresh_gauges(self) -> None:
+        """Bring point-in-time gauges up to date (called before each scrape)."""
+        errors = self.writer.write_errors
+        self.metrics.write_errors.inc(errors - self._write_errors_seen)
+        self._write_errors_seen = errors
+        self.metrics.in_flight.set(self.scheduler.in_flight)
+        now = self._clock.now()
+        for service in self.settings.services:
+            self.metrics.nodes_up.labels(service.name).set(self.failover.nodes_up(service.name))
+        for track in self.tracker.tracks.values():
+            # Not measured lately is not up (nor down): the live view says unknown.
+            state = CheckState.UNKNOWN if track.stale(now) else track.state
+            self.metrics.set_check_state(track.check, state)
+        self.metrics.set_notifier(self.notifier)
+        self.metrics.queue_depth.set(self.writer.depth)
+        self.metrics.spool_depth.set(self.writer.spool_depth)
+        self.metrics.journal_depth.set(self.writer.journal_depth)
+        self.metrics.set_store_memory(self.writer)
+        spilled = self.writer.spilled
+        self.metrics.spilled.inc(spilled - self._spilled_seen)
+        self._spilled_seen = spilled
+        if self.writer.last_write_at is not None:
+            self.metrics.last_write.set(self.writer.last_write_at.timestamp())

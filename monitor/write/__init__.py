@@ -1,0 +1,1 @@
+"""The write path: the result writer, the spool, the journal file."""
