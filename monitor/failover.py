@@ -35,11 +35,10 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from .config.settings import CheckRole, HttpCheck, ServiceConfig, TcpCheck
+from .evidence import IntervalJournal, IntervalKind, IntervalOpen, IntervalRecord, new_interval_id
 from .results import ProbeResult
 from .scheduler import ScheduledCheck
 from .state import CheckState
-from .store.base import IntervalKind, IntervalRecord
-from .write.writer import IntervalJournal, IntervalOpen, new_interval_id
 
 __all__ = ["FailoverEvent", "FailoverTracker", "node_address"]
 

@@ -28,19 +28,20 @@ The k-of-n counting is :func:`sla.quorum`: "exactly ``n`` vantages have data" is
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, Protocol
 
 from sla import Interval, IntervalSet, intersect, normalize, quorum, subtract, union
 
 from .config.settings import Quorum, ServiceConfig
-from .store.base import LIFECYCLE_SUBJECT, IntervalKind, IntervalRecord, Store
+from .evidence import LIFECYCLE_SUBJECT, IntervalKind, IntervalRecord
 
 __all__ = [
     "UNCONFIRMED_NOTE",
     "VANTAGE_STALE",
+    "IntervalReader",
     "VantageView",
     "Verdict",
     "decide",
@@ -66,6 +67,20 @@ _KINDS: Final = (
 UNCONFIRMED_NOTE: Final = (
     "not confirmed by an independent reference: add a canary or a second vantage"
 )
+
+
+class IntervalReader(Protocol):
+    """What the quorum reads of the evidence: any store (:class:`monitor.store.base.Store`)."""
+
+    async def intervals(
+        self, *, start: datetime, end: datetime, kinds: Collection[IntervalKind] | None = None
+    ) -> list[IntervalRecord]:
+        """The intervals overlapping ``[start, end)``, of these kinds."""
+        ...
+
+    async def vantages_seen(self) -> dict[str, datetime]:
+        """Every vantage that recorded a result, with its newest ``started_at``."""
+        ...
 
 
 def required(rule: Quorum, voters: int) -> int:
@@ -161,7 +176,7 @@ def _spans(records: Iterable[IntervalRecord], until: datetime) -> IntervalSet:
 
 
 async def load_views(
-    store: Store, service: ServiceConfig, window: Interval, now: datetime
+    store: IntervalReader, service: ServiceConfig, window: Interval, now: datetime
 ) -> list[VantageView]:
     """Each vantage's view of ``service`` over ``window``, from the stored intervals."""
     records = await store.intervals(start=window.start, end=window.end, kinds=_KINDS)
@@ -217,7 +232,7 @@ async def load_views(
 
 
 async def service_verdict(
-    store: Store, service: ServiceConfig, window: Interval, now: datetime
+    store: IntervalReader, service: ServiceConfig, window: Interval, now: datetime
 ) -> Verdict:
     """The service's outages and gaps over ``window`` by its quorum rule."""
     views = await load_views(store, service, window, now)

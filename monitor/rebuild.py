@@ -27,13 +27,12 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from .config.settings import Settings
-from .daemon.runner import build_checks
 from .errors import InputError
+from .evidence import IntervalChange, IntervalKind, IntervalOpen, IntervalRecord
 from .quorum import VANTAGE_STALE
-from .scheduler import ScheduledCheck
+from .scheduler import ScheduledCheck, build_checks
 from .state import StateTracker
-from .store.base import IntervalKind, IntervalRecord, Store
-from .write.writer import IntervalChange, IntervalOpen
+from .store.base import Store
 
 __all__ = ["CHUNK", "RebuildSummary", "rebuild"]
 
@@ -107,7 +106,7 @@ async def rebuild(
     rebuilt: list[tuple[str, int, list[IntervalRecord]]] = []
     for name in names:
         journal = _Collected()
-        tracker = StateTracker(store, journal, name)
+        tracker = StateTracker(journal, name)
         # A check is tracked from its first result from this vantage on, as the daemon that
         # probed it did: one this vantage never ran (or not yet) must not stay UNKNOWN and so
         # keep its service from ever being all down, or the vantage from being all down

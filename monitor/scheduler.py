@@ -21,10 +21,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from .clock import Clock
-from .config.settings import CheckRole, DnsCheck, HttpCheck, TcpCheck
+from .config.settings import CANARY_SERVICE, CheckRole, DnsCheck, HttpCheck, Settings, TcpCheck
 from .results import ProbeResult
 
-__all__ = ["ScheduledCheck", "Scheduler", "next_slot", "phase_of"]
+__all__ = ["ScheduledCheck", "Scheduler", "build_checks", "next_slot", "phase_of"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,20 @@ def next_slot(phase: float, interval: float, after: float) -> float:
     # The tolerance keeps a slot computed from a slot (with float rounding) from repeating it.
     k = math.floor((after - phase) / interval + 1e-9) + 1
     return phase + k * interval
+
+
+def build_checks(settings: Settings) -> list[ScheduledCheck]:
+    """Every check of every service, with ids ``service/check``, then the canaries."""
+    checks = [
+        ScheduledCheck(f"{service.name}/{spec.name}", service.name, role, spec)
+        for service in settings.services
+        for role, spec in service.checks()
+    ]
+    checks += [
+        ScheduledCheck(f"{CANARY_SERVICE}/{spec.name}", CANARY_SERVICE, CheckRole.CANARY, spec)
+        for spec in settings.canaries
+    ]
+    return checks
 
 
 class Scheduler:

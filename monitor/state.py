@@ -33,10 +33,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .config.settings import CheckRole
+from .evidence import (
+    IntervalClose,
+    IntervalJournal,
+    IntervalKind,
+    IntervalOpen,
+    IntervalRecord,
+    new_interval_id,
+)
 from .results import ProbeResult
 from .scheduler import ScheduledCheck
-from .store.base import IntervalKind, IntervalRecord, Store
-from .write.writer import IntervalClose, IntervalJournal, IntervalOpen, new_interval_id
 
 __all__ = ["CheckState", "CheckTrack", "ServiceState", "StateTracker", "freshness_bound"]
 
@@ -115,14 +121,12 @@ class StateTracker:
 
     def __init__(
         self,
-        store: Store,
         journal: IntervalJournal,
         vantage: str,
         *,
         on_service_change: Listener | None = None,
         on_check_change: CheckListener | None = None,
     ) -> None:
-        self._store = store
         self._journal = journal
         self._vantage = vantage
         self._on_service_change = on_service_change
@@ -182,9 +186,10 @@ class StateTracker:
             if track.check.role is CheckRole.FRONTEND:
                 self._frontends.setdefault(track.check.service, []).append(track)
 
-    async def restore(self) -> None:
-        """Resume intervals left open by a previous run of this vantage."""
-        for record in await self._store.open_intervals(self._vantage):
+    def restore(self, open_intervals: Iterable[IntervalRecord]) -> None:
+        """Resume the intervals a previous run of this vantage left open (the store's
+        ``open_intervals`` of this vantage)."""
+        for record in open_intervals:
             if record.kind is IntervalKind.RUNNING:
                 continue  # the daemon's own life: the daemon closes it
             if record.id is not None:

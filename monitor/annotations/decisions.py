@@ -18,7 +18,7 @@ from sla import Acceptance, Contract, ExclusionReason, Interval, decide_exclusio
 
 from ..case.measured import to_exclusion
 from ..durations import format_duration
-from ..store.base import ExclusionRecord
+from ..evidence import ExclusionRecord
 from ..timefmt import format_instant
 
 __all__ = ["Decision", "ahead_of", "decide", "decision_to_json"]

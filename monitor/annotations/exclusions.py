@@ -20,7 +20,8 @@ from sla import ExclusionReason
 
 from ..config.fields import Instant
 from ..config.settings import Settings
-from ..store.base import ExclusionRecord, Store
+from ..evidence import ExclusionRecord
+from ..store.base import Store
 from ..timefmt import format_instant
 from .common import Revocation, Text, check_author, check_service
 

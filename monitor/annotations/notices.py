@@ -28,7 +28,8 @@ from sla import Interval
 from ..config.fields import Instant
 from ..config.settings import Settings
 from ..errors import InputError
-from ..store.base import NoticeRecord, Store
+from ..evidence import NoticeRecord
+from ..store.base import Store
 from ..timefmt import format_instant
 from .common import Revocation, check_author, check_service
 

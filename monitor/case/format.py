@@ -10,8 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -19,62 +18,20 @@ from sla import (
     Contract,
     Exclusion,
     ExclusionReason,
-    GapPolicy,
     Interval,
     Period,
-    Rounding,
     SLAError,
 )
 
-from ..config.fields import Amount, Day, Instant, Zone, describe_validation_error
+from ..config.fields import Amount, Day, Instant, describe_validation_error
+from ..config.terms import ContractTerms
 from ..errors import InputError
 
-__all__ = ["Case", "ContractTerms", "load_case", "parse_case"]
+__all__ = ["Case", "load_case", "parse_case"]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-
-
-class ContractTerms(_Model):
-    """The ``contract`` object; defaults are CREDIT-RULES.md's."""
-
-    timezone: Zone = Field(default_factory=lambda: ZoneInfo("UTC"))
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-    minor_units: Annotated[int, Field(ge=0, le=12, strict=True)] = 2
-    daily_fee: Amount | None = None
-    monthly_fee: Amount | None = None
-    rounding: Rounding = Rounding.PER_OUTAGE
-    credit_multiplier: Amount = Decimal(1)
-    maintenance_notice_hours: Amount = Decimal(24)
-    maintenance_max_minutes: Amount | None = Decimal(240)
-    gap_policy: GapPolicy = GapPolicy.EXCLUDE
-
-    def to_json(self) -> dict[str, Any]:
-        """The terms in the case format, amounts as exact decimal strings."""
-        out: dict[str, Any] = {"timezone": str(self.timezone)}
-        for name, value in self:
-            if name == "timezone" or value is None:
-                continue
-            out[name] = str(value) if isinstance(value, Decimal) else value
-        if self.maintenance_max_minutes is None:
-            out["maintenance_max_minutes"] = None
-        return out
-
-    def to_contract(self) -> Contract:
-        """The credit engine's contract."""
-        return Contract(
-            currency=self.currency,
-            timezone=self.timezone,
-            minor_units=self.minor_units,
-            daily_fee=self.daily_fee,
-            monthly_fee=self.monthly_fee,
-            rounding=self.rounding,
-            credit_multiplier=self.credit_multiplier,
-            maintenance_notice_hours=self.maintenance_notice_hours,
-            maintenance_max_minutes=self.maintenance_max_minutes,
-            gap_policy=self.gap_policy,
-        )
 
 
 class PeriodDates(_Model):

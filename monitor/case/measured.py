@@ -20,10 +20,12 @@ from typing import Any
 from sla import Exclusion, ExclusionReason, Interval, IntervalSet, Period, day_span
 
 from ..config.settings import ServiceConfig, Settings
+from ..config.terms import ContractTerms
+from ..evidence import ExclusionRecord
 from ..quorum import UNCONFIRMED_NOTE, Verdict, service_verdict
-from ..store.base import ExclusionRecord, Store
+from ..store.base import Store
 from ..timefmt import format_instant
-from .format import Case, ContractTerms
+from .format import Case
 
 __all__ = [
     "Measured",

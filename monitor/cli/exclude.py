@@ -18,7 +18,7 @@ from .common import author, revoke_command, show, with_store
 
 if TYPE_CHECKING:
     from ..config.settings import Settings
-    from ..store.base import ExclusionRecord
+    from ..evidence import ExclusionRecord
 
 # The store and validation modules are imported by each command when it runs, so that
 # `slawatch credits` does not load database drivers.

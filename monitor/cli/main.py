@@ -94,8 +94,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
-    from ..daemon.runner import build_checks  # noqa: PLC0415
     from ..daemon.webhooks import webhook_name  # noqa: PLC0415
+    from ..scheduler import build_checks  # noqa: PLC0415
 
     # `--config FILE`, as every other command takes it, or `check-config FILE`.
     config = args.config or args.config_file

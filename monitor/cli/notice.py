@@ -15,7 +15,7 @@ from ..config.settings import load_settings
 from .common import author, revoke_command, show, with_store
 
 if TYPE_CHECKING:
-    from ..store.base import NoticeRecord
+    from ..evidence import NoticeRecord
 
 # The store and validation modules are imported by each command when it runs, so that
 # `slawatch credits` does not load database drivers.

@@ -6,6 +6,7 @@ a message that says what was expected.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from datetime import date, datetime, tzinfo
@@ -26,6 +27,7 @@ __all__ = [
     "Zone",
     "describe_validation_error",
     "describe_validation_errors",
+    "parse_dns_server",
     "parse_duration",
 ]
 
@@ -189,3 +191,25 @@ def describe_validation_error(error: ValidationError) -> str:
     lines = describe_validation_errors(error)
     more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
     return f"{lines[0]}{more}"
+
+
+def parse_dns_server(text: str) -> tuple[str, int]:
+    """A DNS server from ``HOST``, ``HOST:PORT``, ``[V6]:PORT`` or a bare IPv6 address.
+
+    HOST must be an IP address: a server named by a DNS name would need a resolver to find it.
+    """
+    host, port_text = text.strip(), "53"
+    if host.startswith("["):
+        inside, bracket, rest = host[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError(f"DNS server: expected [IPV6]:PORT, got {text!r}")
+        host, port_text = inside, rest[1:] or "53"
+    elif host.count(":") == 1:
+        host, _, port_text = host.partition(":")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"DNS server: expected an IP address, got {text!r}") from None
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"DNS server: expected a port from 1 to 65535, got {text!r}")
+    return host, int(port_text)

@@ -30,10 +30,10 @@ from pydantic import (
     model_validator,
 )
 
-from ..case.format import ContractTerms
 from ..errors import ConfigError
 from ..redact import StoreUrl, excerpt, redact_url
-from .fields import Duration, describe_validation_errors, parse_duration
+from .fields import Duration, describe_validation_errors, parse_dns_server, parse_duration
+from .terms import ContractTerms
 
 __all__ = [
     "CANARY_SERVICE",
@@ -385,10 +385,8 @@ class SpoolSettings(_Model):
 
 def _dns_server(text: str) -> str:
     """A DNS server the probes can ask: an IP address, with an optional port."""
-    from ..probes.resolver import nameserver  # noqa: PLC0415 - DNS code only when configured
-
     try:
-        nameserver(text)
+        parse_dns_server(text)
     except ValueError:
         raise ValueError(
             f"expected an IP address, IP:PORT or [IPV6]:PORT, got {excerpt(text)}"

@@ -24,31 +24,34 @@ from sla import Interval
 
 from ..annotations.notices import last_notice_at
 from ..clock import Clock
-from ..config.settings import CANARY_SERVICE, CheckRole, HttpCheck, Settings, load_settings
+from ..config.settings import HttpCheck, Settings, load_settings
 from ..errors import ConfigError, StorageError
+from ..evidence import (
+    LIFECYCLE_SUBJECT,
+    IntervalChange,
+    IntervalClose,
+    IntervalKind,
+    IntervalOpen,
+    IntervalRecord,
+    new_interval_id,
+)
 from ..failover import FailoverEvent, FailoverTracker
 from ..probes import DnsResolver, open_session, run_probe
 from ..quorum import Verdict, service_verdict
 from ..results import ProbeResult
-from ..scheduler import ScheduledCheck, Scheduler
+from ..scheduler import ScheduledCheck, Scheduler, build_checks
 from ..state import CheckState, ServiceState, StateTracker
-from ..store.base import LIFECYCLE_SUBJECT, IntervalKind, IntervalRecord, Store
+from ..store.base import Store
 from ..write.journal_file import keep_rejected, load_journal
 from ..write.leftovers import JOURNAL_RESERVE_BYTES, keep_leftovers
 from ..write.spool import Spool
-from ..write.writer import (
-    IntervalChange,
-    IntervalClose,
-    IntervalOpen,
-    ResultWriter,
-    new_interval_id,
-)
+from ..write.writer import ResultWriter
 from .alerts import Alerts
 from .http import HttpSurface
 from .metrics import Metrics
 from .webhooks import Notifier
 
-__all__ = ["Daemon", "build_checks"]
+__all__ = ["Daemon"]
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +68,6 @@ PRUNE_EVERY = 3600.0
 QUORUM_EVERY = 10.0
 #: How far back the live quorum looks: enough to see every vantage's open intervals.
 QUORUM_WINDOW = timedelta(minutes=10)
-
-
-def build_checks(settings: Settings) -> list[ScheduledCheck]:
-    """Every check of every service, with ids ``service/check``, then the canaries."""
-    checks = [
-        ScheduledCheck(f"{service.name}/{spec.name}", service.name, role, spec)
-        for service in settings.services
-        for role, spec in service.checks()
-    ]
-    checks += [
-        ScheduledCheck(f"{CANARY_SERVICE}/{spec.name}", CANARY_SERVICE, CheckRole.CANARY, spec)
-        for spec in settings.canaries
-    ]
-    return checks
 
 
 class Daemon:
@@ -113,7 +102,6 @@ class Daemon:
             on_rejected=self._change_rejected,
         )
         self.tracker = StateTracker(
-            store,
             self.writer,
             settings.vantage,
             on_service_change=self._service_changed,
@@ -153,7 +141,7 @@ class Daemon:
             self.spool.open()
             await self._store_saved_journal()
             self._apply(self.settings)
-            await self.tracker.restore()
+            self.tracker.restore(await self._store.open_intervals(self.settings.vantage))
             self._seed_failover()
             await self._begin_run()
             await self.http.start(self.settings.http.host, self.settings.http.port)

@@ -25,10 +25,10 @@ from ..case.measured import measured_case
 from ..clock import Clock, SystemClock
 from ..config.settings import Settings, parse_settings
 from ..daemon.runner import Daemon
+from ..evidence import IntervalKind
 from ..report import build_report
 from ..report.html import render_html
 from ..store import open_store
-from ..store.base import IntervalKind
 from ..timefmt import format_instant
 from .service import DemoNode, LoadBalancer
 

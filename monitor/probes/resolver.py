@@ -7,7 +7,6 @@ configuration), so what it measures does not depend on the host's ``/etc/resolv.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from collections.abc import Sequence
 
@@ -17,29 +16,14 @@ import dns.nameserver
 import dns.resolver
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from ..config.fields import parse_dns_server
+
 __all__ = ["DnsResolver", "make_resolver", "nameserver"]
 
 
 def nameserver(text: str) -> dns.nameserver.Do53Nameserver:
-    """A DNS server from ``HOST``, ``HOST:PORT``, ``[V6]:PORT`` or a bare IPv6 address.
-
-    HOST must be an IP address: a server named by a DNS name would need a resolver to find it.
-    """
-    host, port_text = text.strip(), "53"
-    if host.startswith("["):
-        inside, bracket, rest = host[1:].partition("]")
-        if not bracket or (rest and not rest.startswith(":")):
-            raise ValueError(f"DNS server: expected [IPV6]:PORT, got {text!r}")
-        host, port_text = inside, rest[1:] or "53"
-    elif host.count(":") == 1:
-        host, _, port_text = host.partition(":")
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        raise ValueError(f"DNS server: expected an IP address, got {text!r}") from None
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ValueError(f"DNS server: expected a port from 1 to 65535, got {text!r}")
-    return dns.nameserver.Do53Nameserver(host, int(port_text))
+    """A DNS server from ``HOST``, ``HOST:PORT``, ``[V6]:PORT`` or a bare IPv6 address."""
+    return dns.nameserver.Do53Nameserver(*parse_dns_server(text))
 
 
 def make_resolver(servers: Sequence[str] | None, lifetime: float) -> dns.asyncresolver.Resolver:

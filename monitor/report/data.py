@@ -18,8 +18,8 @@ from sla import CLAUSES, Interval, day_to_json, format_money, round_half_up, tot
 from ..annotations.exclusions import exclusion_to_json
 from ..annotations.notices import notice_to_json
 from ..durations import format_duration
+from ..evidence import IntervalRecord
 from ..quorum import UNCONFIRMED_NOTE
-from ..store.base import IntervalRecord
 from ..timefmt import format_instant
 from .model import OutageEvidence, Report, ServiceReport
 

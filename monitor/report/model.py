@@ -40,11 +40,12 @@ from sla import (
 
 from ..annotations.decisions import decide
 from ..annotations.notices import NOTICE_EARLY, NOTICE_WITHIN, assign_notices, match_notices
-from ..case.format import ContractTerms
 from ..case.measured import measure
 from ..config.settings import ServiceConfig, Settings
+from ..config.terms import ContractTerms
+from ..evidence import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from ..quorum import service_verdict
-from ..store.base import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord, Store
+from ..store.base import Store
 
 __all__ = [
     "DayPiece",

@@ -12,8 +12,9 @@ URLs follow SQLAlchemy's form, so they read the same in every tool:
 from __future__ import annotations
 
 from ..errors import StorageError
+from ..evidence import IntervalKind, IntervalRecord
 from ..redact import StoreUrl
-from .base import IntervalKind, IntervalRecord, Store
+from .base import Store
 from .postgres import PostgresStore
 from .sqlite import SQLiteStore
 

@@ -44,8 +44,8 @@ from typing import Any, Final, TypeVar
 import asyncpg
 
 from ..errors import StorageError
+from ..evidence import DERIVED_KINDS, ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from ..results import Outcome, ProbeResult
-from .base import DERIVED_KINDS, ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from .migrations import POSTGRES, POSTGRES_MIGRATIONS_TABLE
 
 __all__ = [

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from ..errors import StorageError
+from ..evidence import DERIVED_KINDS, ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from ..results import Outcome, ProbeResult
-from .base import DERIVED_KINDS, ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from .migrations import SQLITE, SQLITE_MIGRATIONS_TABLE
 
 __all__ = ["BUSY_TIMEOUT_MS", "PRUNE_CHUNK", "SQLiteStore"]

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StorageError
-from ..store.base import IntervalKind, IntervalRecord
+from ..evidence import IntervalChange, IntervalClose, IntervalKind, IntervalOpen, IntervalRecord
 from ..timefmt import format_instant, parse_instant
-from .writer import IntervalChange, IntervalClose, IntervalOpen
 
 __all__ = ["keep_rejected", "load_journal", "save_journal"]
 

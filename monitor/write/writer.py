@@ -12,12 +12,12 @@ their own that is written first, one change at a time, in order, as soon as it i
 interval carries an id chosen before it is written, so its close can be queued behind its open,
 and a retried write of either is harmless (the store makes both idempotent).
 
-Past ``max_queue`` results in memory, further ones go to a :class:`~monitor.write.spool.Spool` (local
-append-only files) and stay there, new ones behind them, until every spilled result is written:
-so results reach the store in the order they were submitted, and memory stays bounded however
-long the store is down. The store skips a result it already holds, so a spilled batch written
-again after a crash is harmless. At shutdown, what could not be written goes to the spool too
-(:meth:`ResultWriter.spill_rest`), and interval changes to a journal file beside it
+Past ``max_queue`` results in memory, further ones go to a :class:`~monitor.write.spool.Spool`
+(local append-only files) and stay there, new ones behind them, until every spilled result is
+written: so results reach the store in the order they were submitted, and memory stays bounded
+however long the store is down. The store skips a result it already holds, so a spilled batch
+written again after a crash is harmless. At shutdown, what could not be written goes to the spool
+too (:meth:`ResultWriter.spill_rest`), and interval changes to a journal file beside it
 (:mod:`monitor.write.leftovers`), to be written first at the next start. Without a spool (tests,
 tools), the memory queue grows instead and :attr:`ResultWriter.over_capacity` says so.
 
@@ -37,29 +37,23 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import secrets
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Final, Protocol
+from typing import Final
 
 from ..clock import Clock
 from ..errors import StorageError
+from ..evidence import IntervalChange, IntervalOpen
 from ..results import ProbeResult
-from ..store.base import IntervalRecord, Store
+from ..store.base import Store
 from .spool import Spool
 
 __all__ = [
     "DROP_LOG_EVERY",
     "MAX_BACKOFF",
     "MIN_BACKOFF",
-    "IntervalChange",
-    "IntervalClose",
-    "IntervalJournal",
-    "IntervalOpen",
     "ResultWriter",
-    "new_interval_id",
 ]
 
 #: The first pause after a failed write, in seconds; it doubles after each further failure...
@@ -70,39 +64,6 @@ MAX_BACKOFF: Final = 30.0
 DROP_LOG_EVERY: Final = 60.0
 
 log = logging.getLogger(__name__)
-
-
-def new_interval_id() -> int:
-    """A fresh interval id: random 62 bits, so vantages sharing one store never collide."""
-    return secrets.randbits(62) + 1
-
-
-@dataclass(frozen=True, slots=True)
-class IntervalOpen:
-    """Store ``record`` (which carries its id)."""
-
-    record: IntervalRecord
-
-
-@dataclass(frozen=True, slots=True)
-class IntervalClose:
-    """Close the interval ``interval_id`` at ``end``."""
-
-    interval_id: int
-    end: datetime
-    end_bound: datetime | None = None
-    detail: Mapping[str, Any] | None = None
-
-
-IntervalChange = IntervalOpen | IntervalClose
-
-
-class IntervalJournal(Protocol):
-    """Where interval changes go: the writer in the daemon, a plain list in a rebuild."""
-
-    def submit_interval(self, change: IntervalChange) -> None:
-        """Take one change, in order; never waits."""
-        ...
 
 
 class ResultWriter:

@@ -8,12 +8,11 @@ from typing import Any
 import pytest
 
 from monitor.config.settings import ServiceConfig
+from monitor.evidence import IntervalChange, IntervalKind, IntervalOpen, IntervalRecord
 from monitor.failover import FailoverEvent, FailoverTracker, node_address
 from monitor.results import Outcome, ProbeResult
 from monitor.scheduler import ScheduledCheck
 from monitor.state import CheckState
-from monitor.store.base import IntervalKind, IntervalRecord
-from monitor.write.writer import IntervalChange, IntervalOpen
 
 T0 = datetime(2026, 10, 5, 2, 0, tzinfo=UTC)
 

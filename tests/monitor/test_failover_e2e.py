@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from monitor.store.base import IntervalKind, IntervalRecord
+from monitor.evidence import IntervalKind, IntervalRecord
 from monitor.store.sqlite import SQLiteStore
 
 from .harness import Daemon, collecting_dropped_connections, free_port, wait_for

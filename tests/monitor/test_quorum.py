@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from monitor.config.settings import Quorum, ServiceConfig
+from monitor.evidence import IntervalKind, IntervalRecord
 from monitor.quorum import VANTAGE_STALE, VantageView, decide, load_views, required
 from monitor.results import Outcome, ProbeResult
-from monitor.store.base import IntervalKind, IntervalRecord, Store
+from monitor.store.base import Store
 from monitor.store.sqlite import SQLiteStore
 from sla import Interval, normalize
 

@@ -13,9 +13,10 @@ import pytest
 
 from monitor.config.settings import Settings, parse_settings
 from monitor.errors import InputError
+from monitor.evidence import IntervalKind, IntervalRecord
 from monitor.rebuild import rebuild
 from monitor.results import Outcome, ProbeResult
-from monitor.store.base import IntervalKind, IntervalRecord, Store
+from monitor.store.base import Store
 from monitor.store.sqlite import SQLiteStore
 
 T0 = datetime(2026, 10, 5, 0, 0, tzinfo=UTC)

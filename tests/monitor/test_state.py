@@ -12,10 +12,11 @@ import pytest
 from monitor.clock import FakeClock
 from monitor.config.settings import CheckRole, HttpCheck
 from monitor.errors import StorageError
+from monitor.evidence import IntervalKind, IntervalRecord
 from monitor.results import Outcome, ProbeResult
 from monitor.scheduler import ScheduledCheck
 from monitor.state import CheckState, ServiceState, StateTracker
-from monitor.store.base import IntervalKind, IntervalRecord, Store
+from monitor.store.base import Store
 from monitor.store.sqlite import SQLiteStore
 from monitor.write.writer import ResultWriter
 
@@ -56,7 +57,7 @@ def journal(store: Store) -> ResultWriter:
 @pytest.fixture
 def tracker_for(store: Store, journal: ResultWriter) -> Callable[[], StateTracker]:
     """Make trackers that share the store and the journal, as successive daemon runs would."""
-    return lambda: StateTracker(store, journal, "v1")
+    return lambda: StateTracker(journal, "v1")
 
 
 async def kinds(
@@ -169,7 +170,7 @@ async def test_restore_resumes_an_open_outage(
     assert await kinds(store, journal, IntervalKind.OUTAGE) == [("shop", 10.0, None)]
     second = tracker_for()
     second.set_checks([home])
-    await second.restore()
+    second.restore(await store.open_intervals("v1"))
     assert second.tracks[home.id].state is CheckState.DOWN
     assert second.service_state("shop") is ServiceState.DOWN
     second.observe(home, result(home, 300))
@@ -200,7 +201,7 @@ async def test_intervals_survive_a_store_outage(tmp_path: Path) -> None:
     await flaky.open()
     clock = FakeClock()
     journal = ResultWriter(flaky, clock)
-    tracker = StateTracker(flaky, journal, "v1")
+    tracker = StateTracker(journal, "v1")
     home = check("home")
     tracker.set_checks([home])
     tracker.observe(home, result(home, 0))
@@ -343,7 +344,7 @@ async def test_an_isolation_recorded_without_canaries_resumes_unconfirmed(
     )
     tracker = tracker_for()
     tracker.set_checks([home])
-    await tracker.restore()
+    tracker.restore(await store.open_intervals("v1"))
 
     assert tracker.unconfirmed
     tracker.observe(home, result(home, 50))
@@ -364,7 +365,7 @@ async def test_an_isolation_with_canaries_resumed_without_them_turns_unconfirmed
 
     second = tracker_for()
     second.set_checks([home])
-    await second.restore()
+    second.restore(await store.open_intervals("v1"))
     assert second.isolated
     second.observe(home, result(home, 60, Outcome.TIMEOUT))
     assert second.unconfirmed
@@ -422,7 +423,7 @@ async def test_an_all_down_interval_resumes_after_a_restart(
 
     second = tracker_for()
     second.set_checks(checks)
-    await second.restore()
+    second.restore(await store.open_intervals("v1"))
     assert (second.isolated, second.unconfirmed) == (with_canary, not with_canary)
     second.observe(home, result(home, 40))
 
@@ -457,7 +458,6 @@ async def test_every_confirmed_change_is_told(store: Store, journal: ResultWrite
     """Unknown to up, up to down (at the first failure), down to up: each told once."""
     changes: list[tuple[str, CheckState, float]] = []
     tracker = StateTracker(
-        store,
         journal,
         "v1",
         on_check_change=lambda c, state, at: changes.append(

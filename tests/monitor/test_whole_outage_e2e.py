@@ -22,8 +22,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from monitor.evidence import IntervalKind, IntervalRecord
 from monitor.quorum import UNCONFIRMED_NOTE
-from monitor.store.base import IntervalKind, IntervalRecord
 from monitor.store.sqlite import SQLiteStore
 
 from .harness import Daemon, Target, free_port, serve_target, wait_for

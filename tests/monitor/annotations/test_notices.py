@@ -23,7 +23,7 @@ from monitor.annotations.notices import (
 from monitor.cli.notice import add_notice_commands
 from monitor.config.settings import parse_settings
 from monitor.errors import InputError
-from monitor.store.base import NoticeRecord
+from monitor.evidence import NoticeRecord
 from monitor.store.sqlite import SQLiteStore
 from sla import Interval
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.store.base import IntervalKind, IntervalRecord
+from monitor.evidence import IntervalKind, IntervalRecord
 from monitor.store.sqlite import SQLiteStore
 
 from ..harness import Daemon, Target, free_port, serve_target, wait_for

@@ -11,8 +11,8 @@ from prometheus_client import CollectorRegistry
 from monitor.clock import FakeClock
 from monitor.config.settings import parse_settings
 from monitor.daemon.runner import Daemon
+from monitor.evidence import IntervalKind, IntervalRecord, NoticeRecord
 from monitor.results import Outcome, ProbeResult
-from monitor.store.base import IntervalKind, IntervalRecord, NoticeRecord
 from monitor.store.sqlite import SQLiteStore
 
 CONFIG = """

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from monitor.evidence import IntervalKind, IntervalRecord
 from monitor.results import ProbeResult
 from monitor.store import open_store
-from monitor.store.base import IntervalKind, IntervalRecord
 
 from ...pg import scratch_database
 from ..harness import Daemon, Proxy, Target, free_port, serve_target, wait_for

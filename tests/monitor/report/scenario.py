@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from monitor.config.settings import Settings, parse_settings
-from monitor.store.base import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord, Store
+from monitor.evidence import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
+from monitor.store.base import Store
 
 __all__ = [
     "CONFIG",

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from monitor.config.settings import Settings, parse_settings
+from monitor.evidence import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from monitor.report import Report, build_report
 from monitor.report.html import render_html
-from monitor.store.base import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from monitor.store.sqlite import SQLiteStore
 
 from .browser import find_chromium, launch

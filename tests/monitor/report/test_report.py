@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
+from monitor.evidence import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from monitor.quorum import UNCONFIRMED_NOTE
 from monitor.report import Report, build_report
 from monitor.report.data import CSV_COLUMNS, SCHEMA, render_csv, report_to_json
 from monitor.report.html import render_html
 from monitor.report.markdown import render_markdown
-from monitor.store.base import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from monitor.store.sqlite import SQLiteStore
 
 from .scenario import CONFIG, EARLY, EXPECTED, NOW, fill, fill_early_month, local, settings

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from monitor.errors import StorageError
+from monitor.evidence import ExclusionRecord, NoticeRecord
 from monitor.results import Outcome, ProbeResult
 from monitor.store import IntervalKind, IntervalRecord, Store
-from monitor.store.base import ExclusionRecord, NoticeRecord
 
 from .samples import API, EU, MICRO, T0, US_EAST, WEB, at, interval, probe
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from monitor.store.base import IntervalKind
+from monitor.evidence import IntervalKind
 
 from ...pg import scratch_database
 from ...tmpfs import fill, small_filesystem

@@ -9,9 +9,14 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import StorageError
-from monitor.store.base import IntervalKind, IntervalRecord
+from monitor.evidence import (
+    IntervalChange,
+    IntervalClose,
+    IntervalKind,
+    IntervalOpen,
+    IntervalRecord,
+)
 from monitor.write.journal_file import keep_rejected, load_journal, save_journal
-from monitor.write.writer import IntervalChange, IntervalClose, IntervalOpen
 
 T0 = datetime(2026, 10, 5, 10, 0, 0, 123456, tzinfo=UTC)
 

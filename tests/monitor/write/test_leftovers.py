@@ -11,13 +11,19 @@ from pathlib import Path
 import pytest
 
 from monitor.clock import FakeClock
+from monitor.evidence import (
+    IntervalChange,
+    IntervalClose,
+    IntervalKind,
+    IntervalOpen,
+    IntervalRecord,
+)
 from monitor.results import Outcome, ProbeResult
 from monitor.store import SQLiteStore
-from monitor.store.base import IntervalKind, IntervalRecord
 from monitor.write.journal_file import load_journal
 from monitor.write.leftovers import JOURNAL_RESERVE_BYTES, keep_leftovers
 from monitor.write.spool import Spool
-from monitor.write.writer import IntervalChange, IntervalClose, IntervalOpen, ResultWriter
+from monitor.write.writer import ResultWriter
 
 from ...tmpfs import fill, small_filesystem
 

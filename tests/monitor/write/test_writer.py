@@ -14,11 +14,17 @@ import pytest
 
 from monitor.clock import FakeClock
 from monitor.errors import StorageError
+from monitor.evidence import (
+    IntervalClose,
+    IntervalKind,
+    IntervalOpen,
+    IntervalRecord,
+    new_interval_id,
+)
 from monitor.results import Outcome, ProbeResult
 from monitor.store import SQLiteStore
-from monitor.store.base import IntervalKind, IntervalRecord
 from monitor.write.spool import Spool
-from monitor.write.writer import IntervalClose, IntervalOpen, ResultWriter, new_interval_id
+from monitor.write.writer import ResultWriter
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 
