@@ -1,6 +1,6 @@
 """The credit engine: pure functions from measured downtime to SLA credits.
 
-Standard library only, no I/O, no clock: every instant and period is an argument (STYLE.md).
+Standard library only, no I/O, no clock: every instant and period is an argument (ARCHITECTURE.md).
 The rules are CREDIT-RULES.md's; each module cites the clause it implements.
 """
 

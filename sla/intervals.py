@@ -48,7 +48,7 @@ class Interval:
             raise IntervalError(
                 "end", f"{self.end.isoformat()} is before start {self.start.isoformat()}"
             )
-        # One representation (STYLE.md rule 3): UTC, whatever offset the input was written in.
+        # One representation: UTC, whatever offset the input was written in.
         object.__setattr__(self, "start", self.start.astimezone(UTC))
         object.__setattr__(self, "end", self.end.astimezone(UTC))
 

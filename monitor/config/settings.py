@@ -93,7 +93,7 @@ DEFAULT_RETRY = 2.0
 
 
 class _Timing(_Model):
-    """How often and how patiently a check probes (DESIGN.md: confirmed down, adaptive cadence)."""
+    """How often and how patiently a check probes (confirmed down, adaptive cadence)."""
 
     name: Name
     interval: Duration = 10.0

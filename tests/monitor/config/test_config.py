@@ -1,4 +1,4 @@
-"""Configuration: DESIGN.md's example loads as written; every error is one line naming the field."""
+"""Configuration: a full example loads as written; every error is one line naming the field."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ services:
 
 
 def test_design_example_loads_as_written() -> None:
-    """The example configuration of DESIGN.md parses, with its units and defaults."""
+    """A full example configuration parses, with its units and defaults."""
     settings = parse_settings(DESIGN_EXAMPLE, "design.yaml")
     assert settings.vantage == "shanghai-1"
     assert settings.http.port == 9464
