@@ -24,10 +24,9 @@ from typing import Any
 
 from monitor.evidence import IntervalKind, IntervalRecord
 from monitor.quorum import UNCONFIRMED_NOTE
-from monitor.store.sqlite import SQLiteStore
 
 from .harness import Daemon, Target, free_port, serve_target, wait_for
-from .test_failover_e2e import Node, haproxy
+from .test_failover_e2e import Node, haproxy, stored
 
 INTERVAL = 0.5
 RETRY = 0.25
@@ -75,18 +74,6 @@ class Scripted:
 
     start: datetime
     end: datetime
-
-
-async def stored(tmp_path: Path, kind: IntervalKind) -> list[IntervalRecord]:
-    store = SQLiteStore(tmp_path / "evidence.db")
-    await store.open()
-    try:
-        now = datetime.now(UTC)
-        return await store.intervals(
-            start=now - timedelta(hours=1), end=now + timedelta(hours=1), kinds=[kind]
-        )
-    finally:
-        await store.close()
 
 
 def slawatch(*args: str) -> str:
