@@ -1,6 +1,6 @@
 """The daemon: one entry coroutine that probes, tracks state, stores evidence and serves metrics.
 
-Lifecycle (STYLE.md rule 8): open the store, resume open intervals, record the gap since this
+Lifecycle: open the store, resume open intervals, record the gap since this
 vantage last measured and open this run's ``running`` interval, then run the scheduler, the
 result writer, housekeeping, the quorum watch and the HTTP surface side by side. SIGTERM (or
 :meth:`Daemon.stop`) stops new probes, waits for those in flight, closes the ``running``

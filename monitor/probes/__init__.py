@@ -1,7 +1,7 @@
 """Probers: one probe of one check, from this vantage, as a :class:`~monitor.results.ProbeResult`.
 
 :func:`run_probe` is the entry point the scheduler uses. It never raises except for cancellation:
-a target that fails, and a prober that fails, both come back as outcomes (DESIGN.md: a failed
+a target that fails, and a prober that fails, both come back as outcomes (a failed
 probe is data, not an exception; one bad target must never stop the daemon).
 """
 

@@ -1,6 +1,6 @@
 """DNS probes: ask one server (or the system's) for one record set and record the answer.
 
-The answer set is the evidence for failover (DESIGN.md): when the global load balancer stopped
+The answer set is the evidence for failover: when the global load balancer stopped
 handing out a dead node's address. Answers are recorded sorted, in a normal form (addresses
 canonical, names lower-case without the final dot, TXT strings joined), so two probes that got
 the same set record the same tuple, and ``expect`` compares in the same form.

@@ -1,6 +1,6 @@
 """Raw results on their way to the store: queued in memory, written in batches, never lost.
 
-Probes must not wait on the store, and a store outage must lose nothing (DESIGN.md, Storage). So
+Probes must not wait on the store, and a store outage must lose nothing. So
 :meth:`ResultWriter.submit` only appends to a queue, and :meth:`ResultWriter.run` writes from its
 head: a batch when ``batch_size`` results are waiting, and whatever is waiting once
 ``flush_interval`` has passed. A failed write keeps its results at the head of the queue and is
