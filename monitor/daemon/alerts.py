@@ -6,11 +6,13 @@
 - ``cert_expiry``: a checked certificate within ``notify.cert_expiry_days``, once a day per
   check.
 
-Everything is queued on the :class:`~monitor.daemon.webhooks.Notifier`; nothing here waits.
+Every notification goes to the ``submit`` given (the daemon's
+:meth:`~monitor.daemon.webhooks.Notifier.submit`, which only queues); nothing here waits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from ..config.settings import NotifyEvent
@@ -19,16 +21,18 @@ from ..results import ProbeResult
 from ..scheduler import ScheduledCheck
 from ..state import ServiceState
 from ..timefmt import format_instant
-from .webhooks import Notification, Notifier
+from .webhooks import Notification
 
 __all__ = ["Alerts"]
 
 
 class Alerts:
-    """Turns the daemon's events into notifications for ``notifier``."""
+    """Turns the daemon's events into notifications, each handed to ``submit``."""
 
-    def __init__(self, notifier: Notifier, vantage: str, cert_expiry_days: int) -> None:
-        self._notifier = notifier
+    def __init__(
+        self, submit: Callable[[Notification], None], vantage: str, cert_expiry_days: int
+    ) -> None:
+        self._submit = submit
         self._vantage = vantage
         self._cert_expiry = timedelta(days=cert_expiry_days)
         # Checks whose certificate warning went out, with the day it did.
@@ -37,7 +41,7 @@ class Alerts:
     def _send(
         self, event: NotifyEvent, service: str, at: datetime, summary: str, **details: object
     ) -> None:
-        self._notifier.submit(Notification(event, service, at, summary, details, self._vantage))
+        self._submit(Notification(event, service, at, summary, details, self._vantage))
 
     def service_changed(
         self, service: str, old: ServiceState, new: ServiceState, at: datetime

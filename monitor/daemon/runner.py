@@ -118,7 +118,9 @@ class Daemon:
             on_lag=self.metrics.scheduler_lag.observe,
         )
         self.notifier = Notifier(settings.notify, clock, on_failure=log.warning)
-        self.alerts = Alerts(self.notifier, settings.vantage, settings.notify.cert_expiry_days)
+        self.alerts = Alerts(
+            self.notifier.submit, settings.vantage, settings.notify.cert_expiry_days
+        )
         self.http = HttpSurface(self)
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
