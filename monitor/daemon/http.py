@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,13 +75,10 @@ class HttpSurface:
             raise MonitorError(
                 f"http.listen: cannot listen on {host}:{port}: {error.strerror}"
             ) from None
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        bound = sockets[0].getsockname() if sockets else (host, port)
-        family = sockets[0].family if sockets else socket.AF_INET
-        self.address = (
-            f"[{bound[0]}]:{bound[1]}" if family == socket.AF_INET6 else (f"{bound[0]}:{bound[1]}")
-        )
+        addresses = self._runner.addresses
+        bound = addresses[0] if addresses else (host, port)
+        # An IPv6 socket's name is (host, port, flowinfo, scope_id); its host takes brackets.
+        self.address = f"[{bound[0]}]:{bound[1]}" if len(bound) == 4 else f"{bound[0]}:{bound[1]}"
 
     async def stop(self) -> None:
         """Stop listening."""
