@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
 from ..annotations.common import Revocation, check_author, parse_input
@@ -87,8 +87,7 @@ class HttpSurface:
             self._runner = None
 
     async def _metrics(self, _: web.Request) -> web.Response:
-        self._daemon.refresh_gauges()
-        body = generate_latest(self._daemon.registry)
+        body = self._daemon.scrape()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     def health(self) -> tuple[bool, dict[str, Any]]:

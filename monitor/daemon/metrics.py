@@ -7,15 +7,16 @@ URL with credentials, never a secret.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 
 from ..failover import FailoverEvent
 from ..quorum import Verdict
 from ..results import ProbeResult
 from ..scheduler import ScheduledCheck
-from ..state import CheckState, ServiceState
+from ..state import CheckState, CheckTrack, ServiceState
 from ..write.writer import ResultWriter
 from .webhooks import Notifier
 
@@ -32,6 +33,7 @@ class Metrics:
     """The daemon's metrics, named ``slawatch_*``."""
 
     def __init__(self, registry: CollectorRegistry, vantage: str, version: str) -> None:
+        self._registry = registry
         check = ["service", "check", "role"]
         self.build = Info("slawatch_build", "Version and vantage of this daemon", registry=registry)
         self.build.info({"version": version, "vantage": vantage})
@@ -169,6 +171,10 @@ class Metrics:
             "Failed writes to the local spool (a full or failing disk)",
             registry=registry,
         )
+        # The writer counts since it started; the counters here grow by what is new at each
+        # refresh, so these are what the writer had counted at the last one.
+        self._write_errors_seen = 0
+        self._spilled_seen = 0
         self._dropped_seen = 0
         self._spool_errors_seen = 0
         self.last_write = Gauge(
@@ -237,7 +243,33 @@ class Metrics:
                 (event.dns_removed_at - event.start).total_seconds()
             )
 
-    def set_notifier(self, notifier: Notifier) -> None:
+    def refresh(
+        self,
+        now: datetime,
+        *,
+        writer: ResultWriter,
+        notifier: Notifier,
+        tracks: Iterable[CheckTrack],
+        nodes_up: Mapping[str, int],
+        in_flight: int,
+    ) -> None:
+        """Bring the point-in-time gauges, and the counters the writer keeps, up to date (before
+        each scrape): ``nodes_up`` by service, ``in_flight`` the probes running ``now``."""
+        self.in_flight.set(in_flight)
+        for service, up in nodes_up.items():
+            self.nodes_up.labels(service).set(up)
+        for track in tracks:
+            # Not measured lately is not up (nor down): the live view says unknown.
+            state = CheckState.UNKNOWN if track.stale(now) else track.state
+            self.set_check_state(track.check, state)
+        self._publish_notifier(notifier)
+        self._publish_writer(writer)
+
+    def exposition(self) -> bytes:
+        """Every metric of the registry, in Prometheus' text format."""
+        return generate_latest(self._registry)
+
+    def _publish_notifier(self, notifier: Notifier) -> None:
         """Publish the notifier's counters."""
         for result, value in (
             ("delivered", notifier.delivered),
@@ -247,8 +279,14 @@ class Metrics:
         ):
             self.notifications.labels(result).set(value)
 
-    def set_store_memory(self, writer: ResultWriter) -> None:
-        """Publish what the writer holds in memory, its limit, and what it dropped."""
+    def _publish_writer(self, writer: ResultWriter) -> None:
+        """Publish what waits to be written, where, what memory holds and its limit, what was
+        dropped or spilled, the failed writes and the last good one."""
+        self.write_errors.inc(writer.write_errors - self._write_errors_seen)
+        self._write_errors_seen = writer.write_errors
+        self.queue_depth.set(writer.depth)
+        self.spool_depth.set(writer.spool_depth)
+        self.journal_depth.set(writer.journal_depth)
         self.memory_depth.set(writer.memory_used)
         if writer.memory_limit is not None:
             self.memory_limit.set(writer.memory_limit)
@@ -256,6 +294,10 @@ class Metrics:
         self._dropped_seen = writer.dropped
         self.spool_errors.inc(writer.spool_errors - self._spool_errors_seen)
         self._spool_errors_seen = writer.spool_errors
+        self.spilled.inc(writer.spilled - self._spilled_seen)
+        self._spilled_seen = writer.spilled
+        if writer.last_write_at is not None:
+            self.last_write.set(writer.last_write_at.timestamp())
 
     def forget_check(self, check: ScheduledCheck) -> None:
         """Drop the series of a check removed by a reload."""

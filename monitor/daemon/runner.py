@@ -88,7 +88,6 @@ class Daemon:
         self._store = store
         self._config_path = config_path
         self.metrics = Metrics(registry, settings.vantage, version)
-        self.registry = registry
         self.spool = Spool(
             settings.spool_directory, reserve_bytes=JOURNAL_RESERVE_BYTES, on_problem=log.warning
         )
@@ -124,8 +123,6 @@ class Daemon:
         self.http = HttpSurface(self)
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
-        self._write_errors_seen = 0
-        self._spilled_seen = 0
         self._session: aiohttp.ClientSession | None = None
         self._running_id: int | None = None
         self._running_services: list[str] = []
@@ -454,26 +451,17 @@ class Daemon:
         """Wall time on the daemon's clock."""
         return self._clock.now()
 
-    def refresh_gauges(self) -> None:
-        """Bring point-in-time gauges up to date (called before each scrape)."""
-        errors = self.writer.write_errors
-        self.metrics.write_errors.inc(errors - self._write_errors_seen)
-        self._write_errors_seen = errors
-        self.metrics.in_flight.set(self.scheduler.in_flight)
-        now = self._clock.now()
-        for service in self.settings.services:
-            self.metrics.nodes_up.labels(service.name).set(self.failover.nodes_up(service.name))
-        for track in self.tracker.tracks.values():
-            # Not measured lately is not up (nor down): the live view says unknown.
-            state = CheckState.UNKNOWN if track.stale(now) else track.state
-            self.metrics.set_check_state(track.check, state)
-        self.metrics.set_notifier(self.notifier)
-        self.metrics.queue_depth.set(self.writer.depth)
-        self.metrics.spool_depth.set(self.writer.spool_depth)
-        self.metrics.journal_depth.set(self.writer.journal_depth)
-        self.metrics.set_store_memory(self.writer)
-        spilled = self.writer.spilled
-        self.metrics.spilled.inc(spilled - self._spilled_seen)
-        self._spilled_seen = spilled
-        if self.writer.last_write_at is not None:
-            self.metrics.last_write.set(self.writer.last_write_at.timestamp())
+    def scrape(self) -> bytes:
+        """Every metric in Prometheus' text format, the point-in-time gauges brought up to date."""
+        self.metrics.refresh(
+            self._clock.now(),
+            writer=self.writer,
+            notifier=self.notifier,
+            tracks=self.tracker.tracks.values(),
+            nodes_up={
+                service.name: self.failover.nodes_up(service.name)
+                for service in self.settings.services
+            },
+            in_flight=self.scheduler.in_flight,
+        )
+        return self.metrics.exposition()

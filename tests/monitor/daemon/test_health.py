@@ -99,7 +99,7 @@ async def test_health_fails_while_results_are_dropped_and_the_metrics_count_them
         3,
         2,
     )
-    daemon.refresh_gauges()
+    daemon.scrape()
     assert registry.get_sample_value("slawatch_store_memory_limit") == 3
     assert registry.get_sample_value("slawatch_store_memory_depth") == 3
     assert registry.get_sample_value("slawatch_store_dropped_total") == 2

@@ -1,19 +1,27 @@
-"""Gauges the daemon computes from the store: the quorum's state and the provider's last notice."""
+"""The daemon's gauges: the quorum's state and the provider's last notice from the store, and the
+live figures refreshed before each scrape."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
 from monitor.clock import FakeClock
-from monitor.config.settings import parse_settings
+from monitor.config.settings import CheckRole, HttpCheck, NotifySettings, parse_settings
+from monitor.daemon.metrics import Metrics
 from monitor.daemon.runner import Daemon
+from monitor.daemon.webhooks import Notification, Notifier
+from monitor.errors import StorageError
 from monitor.evidence import IntervalKind, IntervalRecord, NoticeRecord
 from monitor.results import Outcome, ProbeResult
+from monitor.scheduler import ScheduledCheck
+from monitor.state import CheckState, CheckTrack
 from monitor.store.sqlite import SQLiteStore
+from monitor.write.writer import ResultWriter
 
 CONFIG = """
 vantage: v1
@@ -119,3 +127,85 @@ async def test_a_reload_that_changes_the_services_leaves_no_unmeasured_instant(
     assert [r.detail["services"] for r in runs] == [["shop"], ["api", "shop"]]
     assert runs[0].end == runs[1].start
     assert runs[0].detail["stopped"] == "reload"
+
+
+class RefusingStore(SQLiteStore):
+    """A real SQLite store that refuses result writes while ``refusing`` is set."""
+
+    refusing = True
+
+    async def write_results(self, results: Sequence[ProbeResult]) -> None:
+        if self.refusing:
+            raise StorageError("sqlite:///g.db: write_results: disk I/O error")
+        await super().write_results(results)
+
+
+def scheduled(name: str) -> ScheduledCheck:
+    spec = HttpCheck(name=name, type="http", url="http://127.0.0.1:1/", interval=10.0)
+    return ScheduledCheck(f"shop/{name}", "shop", CheckRole.FRONTEND, spec)
+
+
+async def test_a_refresh_publishes_the_live_gauges_and_counts_each_failure_once(
+    tmp_path: Path,
+) -> None:
+    """A check not measured lately is unknown whatever its last state; nodes up, probes in
+    flight, the notifier's and the writer's figures are published; a failed write is counted
+    once however often the gauges are refreshed."""
+    clock = FakeClock(NOW)
+    store = RefusingStore(tmp_path / "g.db")
+    await store.open()
+    registry = CollectorRegistry()
+    metrics = Metrics(registry, "v1", "0")
+    writer = ResultWriter(store, clock, max_queue=10, memory_limit=20)
+    notifier = Notifier(
+        NotifySettings.model_validate({"webhooks": [{"url": "http://127.0.0.1:9/h"}]}), clock
+    )
+    notifier.submit(Notification("outage_start", "shop", NOW, "down", {}, "v1"))
+    fresh, old = (
+        ProbeResult(f"shop/{name}", "v1", NOW - timedelta(seconds=age), 0.1, Outcome.UP)
+        for name, age in (("home", 1), ("cart", 3600))
+    )
+    tracks = [
+        CheckTrack(scheduled("home"), CheckState.UP, last_result=fresh),
+        CheckTrack(scheduled("cart"), CheckState.UP, last_result=old),
+        CheckTrack(scheduled("pay"), CheckState.DOWN, last_result=fresh),
+    ]
+    writer.submit(fresh)
+    await writer.drain(0)
+    assert writer.write_errors >= 1
+
+    def value(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, labels)
+
+    for _ in range(2):
+        metrics.refresh(
+            clock.now(),
+            writer=writer,
+            notifier=notifier,
+            tracks=tracks,
+            nodes_up={"shop": 2},
+            in_flight=3,
+        )
+    states = {
+        check: value("slawatch_check_up", service="shop", check=check, role="frontend")
+        for check in ("home", "cart", "pay")
+    }
+    assert states == {"home": 1.0, "cart": -1.0, "pay": 0.0}
+    assert value("slawatch_service_nodes_up", service="shop") == 2
+    assert value("slawatch_probes_in_flight") == 3
+    assert value("slawatch_notifications", result="waiting") == 1
+    assert value("slawatch_store_write_errors_total") == writer.write_errors
+    assert value("slawatch_store_queue_depth") == 1
+    assert value("slawatch_store_memory_limit") == 20
+    assert value("slawatch_store_last_write_timestamp_seconds") == 0
+
+    store.refusing = False
+    await clock.advance(30)
+    await writer.drain(0)
+    metrics.refresh(
+        clock.now(), writer=writer, notifier=notifier, tracks=(), nodes_up={}, in_flight=0
+    )
+    assert value("slawatch_store_queue_depth") == 0
+    assert value("slawatch_store_last_write_timestamp_seconds") == clock.now().timestamp()
+    assert b"slawatch_store_queue_depth 0.0" in metrics.exposition()
+    await store.close()
