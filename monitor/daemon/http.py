@@ -5,6 +5,9 @@ The exclusions API changes what the report credits, and the notices API what it 
 provider (C4), so both need ``http.api_token`` configured and sent as ``Authorization: Bearer
 TOKEN`` (compared in constant time); without a configured token they are off. Their errors are
 JSON ``{"error": "..."}`` with one line naming the field.
+
+The surface reads the daemon through a :class:`~monitor.daemon.view.DaemonView` only; what
+``/healthz`` and ``/api/state`` answer are pure functions of the snapshots it gives.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -29,29 +32,20 @@ from ..annotations.exclusions import (
 )
 from ..annotations.notices import NewNotice, add_notice, notice_to_json, revoke_notice
 from ..errors import InputError, MonitorError, StorageError
-from ..failover import FailoverEvent
 from ..quorum import UNCONFIRMED_NOTE
+from ..store.base import Store
 from ..timefmt import format_instant
+from .health import health
+from .view import DaemonView, FailoverView, LiveState, ServiceView
 
-if TYPE_CHECKING:
-    from ..store.base import Store
-    from .runner import Daemon
-
-__all__ = ["HttpSurface"]
-
-#: /healthz fails when probes start later than this against their due time.
-MAX_HEALTHY_LAG = 30.0
-#: /healthz fails when results have waited this long without a successful write.
-MAX_WRITE_AGE = 120.0
-#: /healthz fails for this long after a result was dropped (memory full, spool unwritable).
-DROPPED_RECENTLY = 300.0
+__all__ = ["HttpSurface", "state_body"]
 
 
 class HttpSurface:
-    """An aiohttp application bound to the daemon's state."""
+    """An aiohttp application showing what ``view`` gives of the daemon."""
 
-    def __init__(self, daemon: Daemon) -> None:
-        self._daemon = daemon
+    def __init__(self, view: DaemonView) -> None:
+        self._view = view
         self._runner: web.AppRunner | None = None
         self.address = ""
         app = web.Application()
@@ -87,112 +81,19 @@ class HttpSurface:
             self._runner = None
 
     async def _metrics(self, _: web.Request) -> web.Response:
-        body = self._daemon.scrape()
+        body = self._view.scrape()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    def health(self) -> tuple[bool, dict[str, Any]]:
-        """Whether the daemon is doing its job, and why not."""
-        daemon = self._daemon
-        problems: list[str] = []
-        if not daemon.ready.is_set():
-            problems.append("starting")
-        lag = daemon.scheduler.last_lag
-        if lag > MAX_HEALTHY_LAG:
-            problems.append(f"probes start {lag:.1f}s late")
-        writer = daemon.writer
-        if writer.depth or writer.journal_depth:
-            if writer.last_write_at is not None:
-                age = (daemon.clock_now() - writer.last_write_at).total_seconds()
-                if age > MAX_WRITE_AGE:
-                    problems.append(f"no result written for {age:.0f}s ({writer.depth} waiting)")
-            elif writer.write_errors:
-                problems.append(f"the store has refused every write ({writer.depth} waiting)")
-        if writer.last_dropped_at is not None:
-            age = (daemon.clock_now() - writer.last_dropped_at).total_seconds()
-            if age <= DROPPED_RECENTLY:
-                problems.append(
-                    f"{writer.dropped} results dropped, the last {age:.0f}s ago: memory full"
-                    " and the spool cannot be written"
-                )
-        body: dict[str, Any] = {
-            "status": "fail" if problems else "ok",
-            "problems": problems,
-            "vantage": daemon.settings.vantage,
-            "checks": len(daemon.scheduler.checks),
-            "scheduler_lag_seconds": lag,
-            "store_queue_depth": writer.depth,
-            "store_spool_depth": writer.spool_depth,
-            "interval_changes_waiting": writer.journal_depth,
-            "store_memory_depth": writer.memory_used,
-            "store_memory_limit": writer.memory_limit,
-            "results_dropped": writer.dropped,
-        }
-        return not problems, body
-
     async def _healthz(self, _: web.Request) -> web.Response:
-        healthy, body = self.health()
+        healthy, body = health(self._view.health_snapshot())
         return web.json_response(body, status=200 if healthy else 503)
 
     async def _state(self, _: web.Request) -> web.Response:
-        daemon = self._daemon
-        services: dict[str, Any] = {}
-        for service in daemon.settings.services:
-            services[service.name] = {
-                "state": daemon.tracker.service_state(service.name).value,
-                "quorum": self._quorum(service.name, service.quorum),
-                "checks": {},
-            }
-        canaries: dict[str, Any] = {}
-        for check_id, track in daemon.tracker.tracks.items():
-            last = track.last_result
-            group = services.get(track.check.service, {"checks": canaries})
-            group["checks"][track.check.name] = {
-                "id": check_id,
-                "role": track.check.role.value,
-                "state": track.state.value,
-                "stale": track.stale(daemon.clock_now()),
-                "down_since": format_instant(track.down_start) if track.down_start else None,
-                "last_result": None
-                if last is None
-                else {
-                    "at": format_instant(last.started_at),
-                    "outcome": last.outcome.value,
-                    "detail": last.detail,
-                    "latency_seconds": last.latency,
-                },
-            }
-        return web.json_response(
-            {
-                "vantage": daemon.settings.vantage,
-                "isolated": daemon.tracker.isolated,
-                "unconfirmed": daemon.tracker.unconfirmed,
-                **({"note": UNCONFIRMED_NOTE} if daemon.tracker.unconfirmed else {}),
-                "services": services,
-                "canaries": canaries,
-                "failover_events": [_failover(e) for e in daemon.failover.open_events],
-            }
-        )
-
-    def _quorum(self, service: str, rule: object) -> dict[str, Any]:
-        """The service as every vantage together sees it, from the latest verdict."""
-        verdict = self._daemon.verdicts.get(service)
-        if verdict is None:
-            return {"rule": rule, "state": "unknown", "at": None}
-        state, measuring, down = verdict.latest()
-        unconfirmed = verdict.unconfirmed_at(verdict.window.end - timedelta(microseconds=1))
-        return {
-            "rule": rule,
-            "state": state,
-            "at": format_instant(verdict.window.end),
-            "vantages_measuring": measuring,
-            "vantages_down": down,
-            "unconfirmed": unconfirmed,
-            **({"note": UNCONFIRMED_NOTE} if unconfirmed else {}),
-        }
+        return web.json_response(state_body(self._view.live_state()))
 
     def _refusal(self, request: web.Request, api: str) -> web.Response | None:
         """None when the request carries the configured bearer token; else the refusal."""
-        token = self._daemon.settings.http.api_token
+        token = self._view.settings.http.api_token
         if token is None:
             return _error(403, f"the {api} API is off: set http.api_token to use it")
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
@@ -227,7 +128,7 @@ class HttpSurface:
                 return refused
             service = request.query.get("service")
             try:
-                records = await kind.find(self._daemon.store, service)
+                records = await kind.find(self._view.store, service)
             except StorageError as error:
                 return _error(503, str(error))
             return web.json_response([kind.to_json(r) for r in records])
@@ -236,12 +137,12 @@ class HttpSurface:
             refused = self._refusal(request, kind.plural)
             if refused is not None:
                 return refused
-            daemon = self._daemon
+            view = self._view
             try:
                 body, by = await self._body(request)
                 entry = parse_input(kind.new, body, "body")
                 record = await kind.add(
-                    daemon.store, daemon.settings, entry, by=by, now=daemon.clock_now()
+                    view.store, view.settings, entry, by=by, now=view.clock_now()
                 )
             except InputError as error:
                 return _error(400, str(error))
@@ -253,18 +154,18 @@ class HttpSurface:
             refused = self._refusal(request, kind.plural)
             if refused is not None:
                 return refused
-            daemon = self._daemon
+            view = self._view
             ident = int(request.match_info["id"])
             try:
                 body, by = await self._body(request)
                 revocation: Revocation = parse_input(Revocation, body, "body")
-                known = {r.id: r for r in await kind.find(daemon.store, None)}
+                known = {r.id: r for r in await kind.find(view.store, None)}
                 if ident not in known:
                     return _error(404, f"no {kind.singular} {ident}")
                 if known[ident].revoked_at is not None:
                     return _error(409, f"{kind.singular} {ident} is already revoked")
                 record = await kind.revoke(
-                    daemon.store, ident, revocation, by=by, now=daemon.clock_now()
+                    view.store, ident, revocation, by=by, now=view.clock_now()
                 )
             except InputError as error:
                 return _error(400, str(error))
@@ -310,7 +211,62 @@ _NOTICES = _Annotations(
 )
 
 
-def _failover(event: FailoverEvent) -> dict[str, Any]:
+def state_body(live: LiveState) -> dict[str, Any]:
+    """The body of ``/api/state``: each service with its checks, the canaries, the open
+    failover events."""
+    services: dict[str, Any] = {
+        service.name: {"state": service.state.value, "quorum": _quorum(service), "checks": {}}
+        for service in live.services
+    }
+    canaries: dict[str, Any] = {}
+    for check in live.checks:
+        last = check.last_result
+        group = services.get(check.service, {"checks": canaries})
+        group["checks"][check.name] = {
+            "id": check.id,
+            "role": check.role.value,
+            "state": check.state.value,
+            "stale": check.stale,
+            "down_since": format_instant(check.down_since) if check.down_since else None,
+            "last_result": None
+            if last is None
+            else {
+                "at": format_instant(last.started_at),
+                "outcome": last.outcome.value,
+                "detail": last.detail,
+                "latency_seconds": last.latency,
+            },
+        }
+    return {
+        "vantage": live.vantage,
+        "isolated": live.isolated,
+        "unconfirmed": live.unconfirmed,
+        **({"note": UNCONFIRMED_NOTE} if live.unconfirmed else {}),
+        "services": services,
+        "canaries": canaries,
+        "failover_events": [_failover(e) for e in live.failover_events],
+    }
+
+
+def _quorum(service: ServiceView) -> dict[str, Any]:
+    """The service as every vantage together sees it, from the latest verdict."""
+    verdict = service.verdict
+    if verdict is None:
+        return {"rule": service.quorum, "state": "unknown", "at": None}
+    state, measuring, down = verdict.latest()
+    unconfirmed = verdict.unconfirmed_at(verdict.window.end - timedelta(microseconds=1))
+    return {
+        "rule": service.quorum,
+        "state": state,
+        "at": format_instant(verdict.window.end),
+        "vantages_measuring": measuring,
+        "vantages_down": down,
+        "unconfirmed": unconfirmed,
+        **({"note": UNCONFIRMED_NOTE} if unconfirmed else {}),
+    }
+
+
+def _failover(event: FailoverView) -> dict[str, Any]:
     """An open failover event as the live state shows it."""
 
     def instant(value: datetime | None) -> str | None:
@@ -319,7 +275,7 @@ def _failover(event: FailoverEvent) -> dict[str, Any]:
     return {
         "service": event.service,
         "node": event.node,
-        "since": format_instant(event.start),
+        "since": format_instant(event.since),
         "frontend_probes": event.frontend_probes,
         "frontend_failures": event.frontend_failures,
         "frontend_clean_at": instant(event.frontend_clean_at),

@@ -47,8 +47,10 @@ from ..write.leftovers import JOURNAL_RESERVE_BYTES, keep_leftovers
 from ..write.spool import Spool
 from ..write.writer import ResultWriter
 from .alerts import Alerts
+from .health import HealthSnapshot
 from .http import HttpSurface
 from .metrics import Metrics
+from .view import LiveState
 from .webhooks import Notifier
 
 __all__ = ["Daemon"]
@@ -450,6 +452,27 @@ class Daemon:
     def clock_now(self) -> datetime:
         """Wall time on the daemon's clock."""
         return self._clock.now()
+
+    def health_snapshot(self) -> HealthSnapshot:
+        """What ``/healthz`` judges, as of now."""
+        return HealthSnapshot.of(
+            self.writer,
+            now=self._clock.now(),
+            ready=self.ready.is_set(),
+            vantage=self.settings.vantage,
+            checks=len(self.scheduler.checks),
+            scheduler_lag=self.scheduler.last_lag,
+        )
+
+    def live_state(self) -> LiveState:
+        """What ``/api/state`` shows, as of now."""
+        return LiveState.of(
+            self.settings,
+            self.tracker,
+            self.verdicts,
+            self.failover.open_events,
+            now=self._clock.now(),
+        )
 
     def scrape(self) -> bytes:
         """Every metric in Prometheus' text format, the point-in-time gauges brought up to date."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -13,9 +14,16 @@ from prometheus_client import CollectorRegistry
 
 from monitor.clock import FakeClock
 from monitor.config.settings import parse_settings
+from monitor.daemon.http import state_body
 from monitor.daemon.runner import Daemon
+from monitor.daemon.view import LiveState
 from monitor.errors import MonitorError
+from monitor.failover import FailoverEvent
+from monitor.results import Outcome, ProbeResult
+from monitor.scheduler import build_checks
+from monitor.state import StateTracker
 from monitor.store.sqlite import SQLiteStore
+from monitor.write.writer import ResultWriter
 
 CONFIG = """
 contracts: {c: {currency: USD, daily_fee: "10.00"}}
@@ -90,3 +98,79 @@ async def test_a_port_in_use_is_refused_in_one_line(daemon: Daemon) -> None:
     assert "\n" not in message
     assert daemon.http.address == ""
     await daemon.http.stop()
+
+
+async def test_the_state_shows_services_canaries_and_open_failovers(tmp_path: Path) -> None:
+    """/api/state's body: each service with its state, its quorum (unknown before any verdict)
+    and its checks, the canaries apart, a check not measured lately stale, the open failover
+    events; and it shows them as they were when the snapshot was taken."""
+    now = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
+    settings = parse_settings(
+        CONFIG + "canaries: [{name: ref, type: tcp, host: 127.0.0.1, port: 9}]\n", "s.yaml"
+    )
+    tracker = StateTracker(ResultWriter(SQLiteStore(tmp_path / "s.db"), FakeClock(now)), "v1")
+    home, ref = checks = build_checks(settings)
+    tracker.set_checks(checks)
+    second = timedelta(seconds=1)
+    tracker.observe(home, ProbeResult(home.id, "v1", now - second, 0.25, Outcome.UP, detail="200"))
+    tracker.observe(ref, ProbeResult(ref.id, "v1", now - 3600 * second, 0.5, Outcome.UP))
+    event = FailoverEvent(
+        "s", "node-a", now - 60 * second, 30 * second, 600 * second, reasons=["slow"]
+    )
+
+    live = LiveState.of(settings, tracker, {}, [event], now=now)
+    event.reasons.append("later")
+
+    assert state_body(live) == {
+        "vantage": settings.vantage,
+        "isolated": False,
+        "unconfirmed": False,
+        "services": {
+            "s": {
+                "state": "up",
+                "quorum": {"rule": "majority", "state": "unknown", "at": None},
+                "checks": {
+                    "home": {
+                        "id": "s/home",
+                        "role": "frontend",
+                        "state": "up",
+                        "stale": False,
+                        "down_since": None,
+                        "last_result": {
+                            "at": "2026-10-05T11:59:59Z",
+                            "outcome": "up",
+                            "detail": "200",
+                            "latency_seconds": 0.25,
+                        },
+                    }
+                },
+            }
+        },
+        "canaries": {
+            "ref": {
+                "id": "@canary/ref",
+                "role": "canary",
+                "state": "up",
+                "stale": True,
+                "down_since": None,
+                "last_result": {
+                    "at": "2026-10-05T11:00:00Z",
+                    "outcome": "up",
+                    "detail": "",
+                    "latency_seconds": 0.5,
+                },
+            }
+        },
+        "failover_events": [
+            {
+                "service": "s",
+                "node": "node-a",
+                "since": "2026-10-05T11:59:00Z",
+                "frontend_probes": 0,
+                "frontend_failures": 0,
+                "frontend_clean_at": None,
+                "dns_removed_at": None,
+                "reasons": ["slow"],
+            }
+        ],
+    }
