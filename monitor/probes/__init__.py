@@ -19,6 +19,7 @@ from .classify import classify
 from .dns import probe_dns
 from .http import open_session, probe_http
 from .resolver import DnsResolver
+from .result import Attempt
 from .tcp import probe_tcp
 
 __all__ = [
@@ -49,8 +50,7 @@ async def run_probe(
     caller makes it with :func:`open_session` (passing ``DnsResolver(resolver_servers)`` when
     names must resolve through those servers) and closes it.
     """
-    started_at = clock.now()
-    start = clock.monotonic()
+    attempt = Attempt(clock, check_id=check_id, vantage=vantage)
     try:
         resolver = (
             DnsResolver(resolver_servers, lifetime=check.timeout) if resolver_servers else None
@@ -81,11 +81,4 @@ async def run_probe(
                 assert_never(check)
     except Exception as error:  # the outer guard: a prober's own bug is a result, not a crash
         _, reason = classify(error)
-        return ProbeResult(
-            check=check_id,
-            vantage=vantage,
-            started_at=started_at,
-            latency=clock.monotonic() - start,
-            outcome=Outcome.PROBE_ERROR,
-            detail=f"prober failed: {reason}",
-        )
+        return attempt.result(Outcome.PROBE_ERROR, f"prober failed: {reason}")

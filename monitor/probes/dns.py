@@ -18,8 +18,8 @@ import dns.rdtypes.ANY.TXT
 from ..clock import Clock
 from ..config.settings import DnsCheck
 from ..results import Outcome, ProbeResult
-from .classify import classify
 from .resolver import make_resolver
+from .result import Attempt, failure
 
 __all__ = ["normal_answer", "probe_dns"]
 
@@ -39,8 +39,7 @@ async def probe_dns(
     ``check.server`` (``HOST`` or ``HOST:PORT``, an IP address) is asked when set, else
     ``default_servers`` (the vantage's ``resolver`` setting), else the system's configured ones.
     """
-    started_at = clock.now()
-    start = clock.monotonic()
+    attempt = Attempt(clock, check_id=check_id, vantage=vantage)
     answers: tuple[str, ...] = ()
     try:
         servers = default_servers if check.server is None else [check.server]
@@ -55,19 +54,8 @@ async def probe_dns(
             outcome = Outcome.CONTENT_MISMATCH
             detail = f"expected {', '.join(missing)} not in the answer ({', '.join(answers)})"
     except Exception as error:  # a failed probe is data: every error becomes an outcome
-        outcome, detail = classify(error)
-        if outcome is Outcome.TIMEOUT:
-            detail = f"no answer within {check.timeout:g}s"
-    latency = clock.monotonic() - start
-    return ProbeResult(
-        check=check_id,
-        vantage=vantage,
-        started_at=started_at,
-        latency=latency,
-        outcome=outcome,
-        detail=detail,
-        answers=answers,
-    )
+        outcome, detail = failure(error, timeout=check.timeout, awaited="answer")
+    return attempt.result(outcome, detail, answers=answers)
 
 
 def _answer_text(record: str, rdata: dns.rdata.Rdata) -> str:

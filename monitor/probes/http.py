@@ -27,7 +27,7 @@ from ..clock import Clock
 from ..config.settings import HttpCheck
 from ..redact import scrub_url_secrets
 from ..results import Outcome, ProbeResult
-from .classify import classify
+from .result import Attempt, failure
 
 __all__ = ["USER_AGENT", "certificate_expiry", "open_session", "probe_http"]
 
@@ -104,8 +104,7 @@ async def probe_http(
     otherwise the probe opens and closes its own, resolving names with ``resolver`` (the
     system's when None). ``ssl_context`` replaces the default trust store for verification.
     """
-    started_at = clock.now()
-    start = clock.monotonic()
+    attempt = Attempt(clock, check_id=check_id, vantage=vantage)
     evidence = _Evidence()
     own_session: aiohttp.ClientSession | None = None
     try:
@@ -114,27 +113,24 @@ async def probe_http(
         async with asyncio.timeout(check.timeout):
             outcome, detail = await _exchange(session, check, evidence, ssl_context)
     except Exception as error:  # a failed probe is data: every error becomes an outcome
-        outcome, detail = classify(error)
-        # aiohttp's messages may quote the URL, and with it the check's credentials.
-        detail = scrub_url_secrets(detail, check.url)
-        if outcome is Outcome.TIMEOUT:
-            detail = f"no complete answer within {check.timeout:g}s"
-            if evidence.status is not None:
-                detail += f" (status {evidence.status}, {evidence.bytes_read} bytes read)"
+        outcome, detail = failure(error, timeout=check.timeout, awaited="complete answer")
+        if outcome is not Outcome.TIMEOUT:
+            # aiohttp's messages may quote the URL, and with it the check's credentials.
+            detail = scrub_url_secrets(detail, check.url)
+        elif evidence.status is not None:
+            detail += f" (status {evidence.status}, {evidence.bytes_read} bytes read)"
     finally:
-        latency = clock.monotonic() - start
+        # Taken before the session closes: closing it is no part of what the target took.
+        latency = attempt.elapsed()
         if own_session is not None:
             await _close(own_session)
     if outcome is Outcome.UP and check.max_latency is not None and latency > check.max_latency:
         outcome = Outcome.TOO_SLOW
         detail = f"took {latency:.3f}s, more than {check.max_latency:g}s; {detail}"
-    return ProbeResult(
-        check=check_id,
-        vantage=vantage,
-        started_at=started_at,
+    return attempt.result(
+        outcome,
+        detail,
         latency=latency,
-        outcome=outcome,
-        detail=detail,
         status=evidence.status,
         bytes_read=evidence.bytes_read,
         cert_expires_at=evidence.cert_expires_at,

@@ -13,7 +13,7 @@ from aiohttp.abc import AbstractResolver
 from ..clock import Clock
 from ..config.settings import TcpCheck
 from ..results import Outcome, ProbeResult
-from .classify import classify
+from .result import Attempt, failure
 
 __all__ = ["probe_tcp"]
 
@@ -40,14 +40,13 @@ async def probe_tcp(
     ``resolver`` finds the host's addresses when it is a name (the system resolver when None).
     At most ``read_limit`` bytes of reply are read while looking for ``check.expect``.
     """
-    started_at = clock.now()
-    start = clock.monotonic()
+    attempt = Attempt(clock, check_id=check_id, vantage=vantage)
     progress = _Progress()
     try:
         async with asyncio.timeout(check.timeout):
             outcome, detail = await _exchange(check, resolver, read_limit, progress)
     except Exception as error:  # a failed probe is data: every error becomes an outcome
-        outcome, detail = classify(error)
+        outcome, detail = failure(error, timeout=check.timeout, awaited="complete answer")
         if outcome is Outcome.TIMEOUT and check.expect is not None and progress.bytes_read:
             # It answered, just not with what was expected: that is the finding, not the wait.
             outcome = Outcome.CONTENT_MISMATCH
@@ -55,18 +54,7 @@ async def probe_tcp(
                 f"{check.expect!r} not found in {progress.bytes_read} bytes received "
                 f"within {check.timeout:g}s"
             )
-        elif outcome is Outcome.TIMEOUT:
-            detail = f"no complete answer within {check.timeout:g}s"
-    latency = clock.monotonic() - start
-    return ProbeResult(
-        check=check_id,
-        vantage=vantage,
-        started_at=started_at,
-        latency=latency,
-        outcome=outcome,
-        detail=detail,
-        bytes_read=progress.bytes_read,
-    )
+    return attempt.result(outcome, detail, bytes_read=progress.bytes_read)
 
 
 async def _connect(
