@@ -20,7 +20,8 @@ How it meets the :class:`~monitor.store.base.Store` contract, and why:
   All of it, with the lookup rows it adds and the vantages' newest instants, is one transaction.
 - **Results store vantage, check and outcome as small integers** referencing the lookup tables;
   the ids are cached both ways (rows there are never changed or deleted, so the cache stays true
-  when another process adds names). Schema: :mod:`monitor.store.migrations`.
+  when another process adds names). Schema: :mod:`monitor.store.migrations`; rows become records
+  and back through :mod:`monitor.store.codec`, as in the SQLite store.
 - **Migrations run at** :meth:`open` **under an advisory lock**, each in its own transaction, the
   version checked again once the lock is held: several processes may open a fresh database at
   the same moment and the schema is still migrated exactly once.
@@ -34,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import re
 import urllib.parse
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
@@ -45,7 +45,9 @@ import asyncpg
 
 from ..errors import StorageError
 from ..evidence import DERIVED_KINDS, ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
-from ..results import Outcome, ProbeResult
+from ..results import ProbeResult
+from .codec import POSTGRES_ROWS as _ROWS
+from .codec import RESULT_COLUMNS, InvalidValueError, NameIds, detail_json, kind_values
 from .migrations import POSTGRES, POSTGRES_MIGRATIONS_TABLE
 
 __all__ = [
@@ -92,18 +94,6 @@ CREATE TEMPORARY TABLE IF NOT EXISTS results_staging (
     answers         text[]
 ) ON COMMIT DELETE ROWS
 """
-_RESULT_COLUMNS: Final = (
-    "started_at",
-    "bytes_read",
-    "cert_expires_at",
-    "check_id",
-    "latency_us",
-    "vantage",
-    "outcome",
-    "status",
-    "detail",
-    "answers",
-)
 # In time order: the partition's heap stays sorted by time (what its BRIN index needs) and index
 # entries mostly append. Every writer uses this one total order of the identity, so two batches
 # repeating the same results never wait on each other crosswise.
@@ -119,17 +109,18 @@ ON CONFLICT DO NOTHING
 _SEEN: Final = """
 UPDATE vantages SET last_result_at = GREATEST(last_result_at, $2) WHERE id = $1
 """
+# Columns in the codec's order (RESULT_COLUMNS), not the table's.
 _RESULTS_BY_CHECK: Final = """
-SELECT started_at, bytes_read, cert_expires_at, check_id, latency_us, vantage, outcome, status,
-       detail, answers
+SELECT vantage, check_id, started_at, latency_us, outcome, status, bytes_read, detail,
+       cert_expires_at, answers
 FROM results
 WHERE check_id = $3 AND started_at >= $1 AND started_at < $2
   AND ($4::smallint IS NULL OR vantage = $4)
 ORDER BY started_at, vantage
 """
 _RESULTS_BY_TIME: Final = """
-SELECT started_at, bytes_read, cert_expires_at, check_id, latency_us, vantage, outcome, status,
-       detail, answers
+SELECT vantage, check_id, started_at, latency_us, outcome, status, bytes_read, detail,
+       cert_expires_at, answers
 FROM results
 WHERE started_at >= $1 AND started_at < $2
   AND ($3::smallint IS NULL OR vantage = $3)
@@ -256,10 +247,6 @@ _LOOKUPS: Final = {
 }
 
 
-class _InvalidValueError(ValueError):
-    """A value the store cannot keep (a naive datetime, a detail that is not JSON)."""
-
-
 def redact_url(url: str) -> str:
     """``url`` without its password or query: what names a store in messages and reprs."""
     try:
@@ -314,9 +301,7 @@ class PostgresStore:
         self._command_timeout = command_timeout
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
-        # The lookup tables, both ways, as far as seen (committed rows only).
-        self._ids: dict[str, dict[str, int]] = {table: {} for table in _LOOKUPS}
-        self._names: dict[str, dict[int, str]] = {table: {} for table in _LOOKUPS}
+        self._names = NameIds()
         # UTC days whose partition is known to exist.
         self._days: set[date] = set()
 
@@ -334,9 +319,7 @@ class PostgresStore:
             if self._pool is not None:
                 return
             # The database may have been replaced since the last open.
-            for table in _LOOKUPS:
-                self._ids[table].clear()
-                self._names[table].clear()
+            self._names.clear()
             self._days.clear()
             try:
                 pool = await asyncpg.create_pool(
@@ -397,7 +380,7 @@ class PostgresStore:
         """Raw results with ``start <= started_at < end``, in time order."""
 
         async def select(conn: asyncpg.Connection) -> list[ProbeResult]:
-            bounds = (_instant(start), _instant(end))
+            bounds = (_ROWS.instant(start), _ROWS.instant(end))
             vantage_id = None
             if vantage is not None:
                 vantage_id = await self._find(conn, "vantages", vantage)
@@ -410,9 +393,9 @@ class PostgresStore:
                 if check_id is None:
                     return []
                 rows = await conn.fetch(_RESULTS_BY_CHECK, *bounds, check_id, vantage_id)
-            for table, column in (("vantages", 5), ("checks", 3), ("outcomes", 6)):
-                await self._learn(conn, table, (row[column] for row in rows))
-            return [self._result(row) for row in rows]
+            for table in self._names.unknown(rows):
+                self._names.load(table, await conn.fetch(_LOOKUPS[table][2]))
+            return [_ROWS.result(row, self._names) for row in rows]
 
         return await self._run("reading results", select)
 
@@ -442,7 +425,7 @@ class PostgresStore:
         """
 
         async def insert(conn: asyncpg.Connection) -> int:
-            row = _interval_row(record)
+            row = _ROWS.interval_row(record)
             if record.id is not None:
                 await conn.execute(_INSERT_INTERVAL, record.id, *row)
                 return record.id
@@ -466,12 +449,12 @@ class PostgresStore:
         async def update(conn: asyncpg.Connection) -> None:
             params = (
                 interval_id,
-                _instant(end),
-                _optional_instant(end_bound),
-                None if detail is None else _json(detail),
+                _ROWS.instant(end),
+                _ROWS.optional_instant(end_bound),
+                None if detail is None else detail_json(detail),
             )
             if await conn.execute(_CLOSE_INTERVAL, *params) == "UPDATE 0":
-                raise _InvalidValueError(f"no open interval with id {interval_id}")
+                raise InvalidValueError(f"no open interval with id {interval_id}")
 
         await self._run("closing an interval", update)
 
@@ -492,13 +475,13 @@ class PostgresStore:
 
         async def select(conn: asyncpg.Connection) -> list[IntervalRecord]:
             params = (
-                _instant(start),
-                _instant(end),
-                None if kinds is None else [_kind(kind).value for kind in kinds],
+                _ROWS.instant(start),
+                _ROWS.instant(end),
+                None if kinds is None else kind_values(kinds),
                 vantage,
                 subject,
             )
-            return [_interval(row) for row in await conn.fetch(_INTERVALS, *params)]
+            return [_ROWS.interval(row) for row in await conn.fetch(_INTERVALS, *params)]
 
         return await self._run("reading intervals", select)
 
@@ -506,7 +489,7 @@ class PostgresStore:
         """This vantage's intervals that are still open, by start then id."""
 
         async def select(conn: asyncpg.Connection) -> list[IntervalRecord]:
-            return [_interval(row) for row in await conn.fetch(_OPEN_INTERVALS, vantage)]
+            return [_ROWS.interval(row) for row in await conn.fetch(_OPEN_INTERVALS, vantage)]
 
         return await self._run("reading open intervals", select)
 
@@ -516,10 +499,10 @@ class PostgresStore:
         """Replace this vantage's derived intervals from ``start`` on, in one transaction."""
 
         async def replace(conn: asyncpg.Connection) -> None:
-            params = (vantage, _instant(start), sorted(kind.value for kind in DERIVED_KINDS))
-            rows = [(record.id, *_interval_row(record)) for record in records]
+            params = (vantage, _ROWS.instant(start), kind_values(DERIVED_KINDS))
+            rows = [(record.id, *_ROWS.interval_row(record)) for record in records]
             if any(record.id is None for record in records):
-                raise _InvalidValueError("replacement intervals need their ids")
+                raise InvalidValueError("replacement intervals need their ids")
             async with conn.transaction():
                 await conn.execute(_DELETE_DERIVED, *params)
                 await conn.execute(_CUT_DERIVED, *params)
@@ -532,17 +515,7 @@ class PostgresStore:
         """Store a new exclusion; return its id."""
 
         async def insert(conn: asyncpg.Connection) -> int:
-            row = (
-                record.service,
-                _instant(record.start),
-                _instant(record.end),
-                record.reason,
-                _optional_instant(record.announced_at),
-                record.note,
-                record.added_by,
-                _instant(record.added_at),
-            )
-            return int(await conn.fetchval(_INSERT_EXCLUSION, *row))
+            return int(await conn.fetchval(_INSERT_EXCLUSION, *_ROWS.exclusion_row(record)))
 
         return await self._run("adding an exclusion", insert)
 
@@ -552,10 +525,10 @@ class PostgresStore:
         """Mark an exclusion revoked; unknown or already revoked is an error."""
 
         async def update(conn: asyncpg.Connection) -> ExclusionRecord:
-            row = await conn.fetchrow(_REVOKE_EXCLUSION, _instant(at), by, note, exclusion_id)
+            row = await conn.fetchrow(_REVOKE_EXCLUSION, _ROWS.instant(at), by, note, exclusion_id)
             if row is None:
-                raise _InvalidValueError(f"no exclusion {exclusion_id} that is not revoked")
-            return _exclusion(row)
+                raise InvalidValueError(f"no exclusion {exclusion_id} that is not revoked")
+            return _ROWS.exclusion(row)
 
         return await self._run("revoking an exclusion", update)
 
@@ -569,12 +542,8 @@ class PostgresStore:
         """Exclusions overlapping ``[start, end)``, revoked ones included, by start then id."""
 
         async def select(conn: asyncpg.Connection) -> list[ExclusionRecord]:
-            params = (
-                service,
-                None if start is None else _instant(start),
-                None if end is None else _instant(end),
-            )
-            return [_exclusion(row) for row in await conn.fetch(_EXCLUSIONS, *params)]
+            params = (service, _ROWS.optional_instant(start), _ROWS.optional_instant(end))
+            return [_ROWS.exclusion(row) for row in await conn.fetch(_EXCLUSIONS, *params)]
 
         return await self._run("reading exclusions", select)
 
@@ -582,14 +551,7 @@ class PostgresStore:
         """Store a new provider notice; return its id."""
 
         async def insert(conn: asyncpg.Connection) -> int:
-            row = (
-                record.service,
-                _instant(record.at),
-                record.ref,
-                record.added_by,
-                _instant(record.added_at),
-            )
-            return int(await conn.fetchval(_INSERT_NOTICE, *row))
+            return int(await conn.fetchval(_INSERT_NOTICE, *_ROWS.notice_row(record)))
 
         return await self._run("adding a notice", insert)
 
@@ -599,10 +561,10 @@ class PostgresStore:
         """Mark a notice revoked; unknown or already revoked is an error."""
 
         async def update(conn: asyncpg.Connection) -> NoticeRecord:
-            row = await conn.fetchrow(_REVOKE_NOTICE, _instant(at), by, note, notice_id)
+            row = await conn.fetchrow(_REVOKE_NOTICE, _ROWS.instant(at), by, note, notice_id)
             if row is None:
-                raise _InvalidValueError(f"no notice {notice_id} that is not revoked")
-            return _notice(row)
+                raise InvalidValueError(f"no notice {notice_id} that is not revoked")
+            return _ROWS.notice(row)
 
         return await self._run("revoking a notice", update)
 
@@ -616,12 +578,8 @@ class PostgresStore:
         """Notices given at ``start <= at < end``, revoked ones included, by ``at`` then id."""
 
         async def select(conn: asyncpg.Connection) -> list[NoticeRecord]:
-            params = (
-                service,
-                None if start is None else _instant(start),
-                None if end is None else _instant(end),
-            )
-            return [_notice(row) for row in await conn.fetch(_NOTICES, *params)]
+            params = (service, _ROWS.optional_instant(start), _ROWS.optional_instant(end))
+            return [_ROWS.notice(row) for row in await conn.fetch(_NOTICES, *params)]
 
         return await self._run("reading notices", select)
 
@@ -634,7 +592,7 @@ class PostgresStore:
         """
 
         async def partitions(conn: asyncpg.Connection) -> list[tuple[date, str]]:
-            cutoff = _instant(before)
+            cutoff = _ROWS.instant(before)
             found = []
             for (name,) in await conn.fetch(_PARTITIONS):
                 matched = _PARTITION_NAME.fullmatch(name)
@@ -687,7 +645,7 @@ class PostgresStore:
             reason = reason.replace(secret, "***")
         refused = isinstance(
             error,
-            asyncpg.IntegrityConstraintViolationError | asyncpg.DataError | _InvalidValueError,
+            asyncpg.IntegrityConstraintViolationError | asyncpg.DataError | InvalidValueError,
         )
         return StorageError(
             f"{self._label}: {operation}: {reason or type(error).__name__}", refused=refused
@@ -697,72 +655,54 @@ class PostgresStore:
         self, conn: asyncpg.Connection, results: Sequence[ProbeResult]
     ) -> None:
         # Everything is checked before anything is sent: a bad value fails the batch whole.
-        instants = [_instant(result.started_at) for result in results]
-        certs = [_optional_instant(result.cert_expires_at) for result in results]
-        days = {_day(instant) for instant in instants}
+        days = {_day(_ROWS.instant(result.started_at)) for result in results}
+        for result in results:
+            _ROWS.optional_instant(result.cert_expires_at)  # refuses a naive one
         await self._ensure_partitions(conn, days)
         try:
-            await self._write_batch(conn, results, instants, certs)
+            await self._write_batch(conn, results)
         except asyncpg.CheckViolationError as error:
             if "no partition" not in str(error):
                 raise
             # Another process dropped a partition this one had seen: look again, once.
             self._days.clear()
             await self._ensure_partitions(conn, days)
-            await self._write_batch(conn, results, instants, certs)
+            await self._write_batch(conn, results)
 
-    async def _write_batch(
-        self,
-        conn: asyncpg.Connection,
-        results: Sequence[ProbeResult],
-        instants: Sequence[datetime],
-        certs: Sequence[datetime | None],
-    ) -> None:
+    async def _write_batch(self, conn: asyncpg.Connection, results: Sequence[ProbeResult]) -> None:
         added: dict[str, dict[str, int]] = {}
         async with conn.transaction():
-            ids = {}
+            ids: dict[str, dict[str, int]] = {}
             for table, names in (
                 ("vantages", {result.vantage for result in results}),
                 ("checks", {result.check for result in results}),
                 ("outcomes", {result.outcome.value for result in results}),
             ):
                 ids[table], added[table] = await self._resolve(conn, table, names)
-            vantages, checks, outcomes = ids["vantages"], ids["checks"], ids["outcomes"]
-            records = [
-                (
-                    instant,
-                    result.bytes_read,
-                    cert,
-                    checks[result.check],
-                    round(result.latency * 1_000_000),
-                    vantages[result.vantage],
-                    outcomes[result.outcome.value],
-                    result.status,
-                    result.detail,
-                    list(result.answers) if result.answers else None,
-                )
-                for result, instant, cert in zip(results, instants, certs, strict=True)
-            ]
+
+            def id_of(table: str, name: str) -> int:
+                return ids[table][name]
+
+            records = [_ROWS.result_row(result, id_of) for result in results]
             await conn.copy_records_to_table(
-                "results_staging", records=records, columns=_RESULT_COLUMNS
+                "results_staging", records=records, columns=RESULT_COLUMNS
             )
             await conn.execute(_MOVE_STAGED)
-            newest: dict[int, datetime] = {}
-            for record in records:
-                vantage_id, instant = record[5], record[0]
-                newest[vantage_id] = max(newest.get(vantage_id, instant), instant)
             # In id order, like every writer: row locks are taken in the same order everywhere.
-            await conn.executemany(_SEEN, sorted(newest.items()))
+            await conn.executemany(_SEEN, _ROWS.newest(records))
         # Only now: ids added by a rolled-back transaction never existed.
         for table, new in added.items():
             for name, ident in new.items():
-                self._remember(table, name, ident)
+                self._names.remember(table, name, ident)
 
     async def _resolve(
         self, conn: asyncpg.Connection, table: str, names: set[str]
     ) -> tuple[dict[str, int], dict[str, int]]:
         """The ids of ``names`` (all of them, and those this transaction added)."""
-        known = {name: self._ids[table][name] for name in names if name in self._ids[table]}
+        known = {}
+        for name in names:
+            if (ident := self._names.id(table, name)) is not None:
+                known[name] = ident
         missing = sorted(names - known.keys())
         if not missing:
             return known, {}
@@ -770,7 +710,7 @@ class PostgresStore:
         # Look before adding: a conflicting insert would still consume a value of the sequence,
         # and vantage and outcome ids are smallints.
         for ident, name in await conn.fetch(find, missing):
-            self._remember(table, name, ident)
+            self._names.remember(table, name, ident)
             known[name] = ident
         missing = sorted(names - known.keys())
         added: dict[str, int] = {}
@@ -781,7 +721,7 @@ class PostgresStore:
         if missing:
             # Added by a concurrent transaction that committed while this one waited on it.
             for ident, name in await conn.fetch(find, missing):
-                self._remember(table, name, ident)
+                self._names.remember(table, name, ident)
                 known[name] = ident
         return known, added
 
@@ -810,60 +750,9 @@ class PostgresStore:
 
     async def _find(self, conn: asyncpg.Connection, table: str, name: str) -> int | None:
         """The id of ``name`` in a lookup table, or None if no result ever used it."""
-        known = self._ids[table].get(name)
-        if known is None:
-            for ident, found in await conn.fetch(_LOOKUPS[table][0], [name]):
-                self._remember(table, found, ident)
-                known = ident
-        return known
-
-    async def _learn(self, conn: asyncpg.Connection, table: str, ids: Iterable[int]) -> None:
-        """Reload a lookup table if ``ids`` holds one not seen yet (added by another process)."""
-        names = self._names[table]
-        if any(ident not in names for ident in ids):
-            for ident, name in await conn.fetch(_LOOKUPS[table][2]):
-                self._remember(table, name, ident)
-
-    def _remember(self, table: str, name: str, ident: int) -> None:
-        self._ids[table][name] = ident
-        self._names[table][ident] = name
-
-    def _name(self, table: str, ident: int) -> str:
-        try:
-            return self._names[table][ident]
-        except KeyError:
-            raise _InvalidValueError(f"{table} has no id {ident}") from None
-
-    def _result(self, row: asyncpg.Record) -> ProbeResult:
-        (
-            started_at,
-            bytes_read,
-            cert,
-            check,
-            latency_us,
-            vantage,
-            outcome,
-            status,
-            detail,
-            answers,
-        ) = row
-        outcome_name = self._name("outcomes", outcome)
-        try:
-            kept_outcome = Outcome(outcome_name)
-        except ValueError:
-            raise _InvalidValueError(f"unknown outcome {outcome_name!r}") from None
-        return ProbeResult(
-            check=self._name("checks", check),
-            vantage=self._name("vantages", vantage),
-            started_at=started_at,
-            latency=latency_us / 1_000_000,
-            outcome=kept_outcome,
-            detail=detail,
-            status=status,
-            bytes_read=bytes_read,
-            cert_expires_at=cert,
-            answers=tuple(answers) if answers else (),
-        )
+        if self._names.id(table, name) is None:
+            self._names.load(table, await conn.fetch(_LOOKUPS[table][0], [name]))
+        return self._names.id(table, name)
 
 
 #: What a storage failure looks like from asyncpg and the network below it.
@@ -873,7 +762,7 @@ _FAILURES: Final = (
     asyncpg.InternalClientError,
     OSError,
     TimeoutError,
-    _InvalidValueError,
+    InvalidValueError,
 )
 
 
@@ -884,11 +773,11 @@ def _cause(error: BaseException, secrets: Sequence[str]) -> BaseException | None
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    """Prepare a new connection: jsonb as JSON text in, dicts out; the staging table."""
-    # The store encodes detail itself (checking it is JSON), so the encoder passes text through.
-    await conn.set_type_codec(
-        "jsonb", schema="pg_catalog", encoder=str, decoder=json.loads, format="text"
-    )
+    """Prepare a new connection: its staging table.
+
+    ``jsonb`` keeps asyncpg's own codec, JSON text both ways: the row codec checks and reads it,
+    as it does for SQLite's text.
+    """
     await conn.execute(_STAGING)
 
 
@@ -906,7 +795,7 @@ async def _migrate(conn: asyncpg.Connection) -> None:
                 await conn.execute(POSTGRES_MIGRATIONS_TABLE)
             version = await _schema_version(conn)
             if version > len(POSTGRES):
-                raise _InvalidValueError(
+                raise InvalidValueError(
                     f"schema version {version} is newer than this program knows ({len(POSTGRES)})"
                 )
             if version == len(POSTGRES):
@@ -934,90 +823,5 @@ def _day(instant: datetime) -> date:
         day = instant.astimezone(UTC).date()
         _midnight(day + _DAY)
     except OverflowError:
-        raise _InvalidValueError(f"instant {instant.isoformat()} is out of range") from None
+        raise InvalidValueError(f"instant {instant.isoformat()} is out of range") from None
     return day
-
-
-def _instant(instant: datetime) -> datetime:
-    """``instant`` as given; a naive datetime names no instant, so it is refused."""
-    if instant.utcoffset() is None:
-        raise _InvalidValueError(f"instant {instant.isoformat()} has no time zone")
-    return instant
-
-
-def _optional_instant(instant: datetime | None) -> datetime | None:
-    return None if instant is None else _instant(instant)
-
-
-def _json(detail: Mapping[str, Any]) -> str:
-    try:
-        return json.dumps(dict(detail), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise _InvalidValueError(f"detail is not JSON: {error}") from None
-
-
-def _kind(kind: str) -> IntervalKind:
-    try:
-        return IntervalKind(kind)
-    except ValueError:
-        raise _InvalidValueError(f"unknown interval kind {kind!r}") from None
-
-
-def _interval_row(record: IntervalRecord) -> tuple[Any, ...]:
-    """The columns of an interval after its id, as stored."""
-    return (
-        _kind(record.kind).value,
-        record.vantage,
-        record.subject,
-        _instant(record.start),
-        _optional_instant(record.end),
-        _optional_instant(record.start_bound),
-        _optional_instant(record.end_bound),
-        _json(record.detail),
-    )
-
-
-def _exclusion(row: asyncpg.Record) -> ExclusionRecord:
-    return ExclusionRecord(
-        service=row["service"],
-        start=row["start_at"],
-        end=row["end_at"],
-        reason=row["reason"],
-        note=row["note"],
-        added_by=row["added_by"],
-        added_at=row["added_at"],
-        announced_at=row["announced_at"],
-        revoked_at=row["revoked_at"],
-        revoked_by=row["revoked_by"],
-        revoke_note=row["revoke_note"],
-        id=row["id"],
-    )
-
-
-def _notice(row: asyncpg.Record) -> NoticeRecord:
-    return NoticeRecord(
-        service=row["service"],
-        at=row["notified_at"],
-        ref=row["ref"],
-        added_by=row["added_by"],
-        added_at=row["added_at"],
-        revoked_at=row["revoked_at"],
-        revoked_by=row["revoked_by"],
-        revoke_note=row["revoke_note"],
-        id=row["id"],
-    )
-
-
-def _interval(row: asyncpg.Record) -> IntervalRecord:
-    ident, kind, vantage, subject, start, end, start_bound, end_bound, detail = row
-    return IntervalRecord(
-        kind=_kind(kind),
-        vantage=vantage,
-        subject=subject,
-        start=start,
-        end=end,
-        start_bound=start_bound,
-        end_bound=end_bound,
-        detail=detail,
-        id=ident,
-    )

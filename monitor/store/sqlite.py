@@ -15,6 +15,7 @@ How it meets the :class:`~monitor.store.base.Store` contract, and why:
   ``vantages``, ``checks`` and ``outcomes`` (a row per name, added when a name first appears): raw
   results are nearly all of the data, and a repeated name costs more than the rest of a row.
   Intervals are few and keep their names as text (schema: :mod:`monitor.store.migrations`).
+  Rows become records and back through :mod:`monitor.store.codec`, as in the PostgreSQL store.
 - **Every failure is a one-line** :class:`~monitor.errors.StorageError` naming the store and the
   operation: ``sqlite:///x.db: writing results: database is locked``.
 """
@@ -26,13 +27,15 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from ..errors import StorageError
 from ..evidence import DERIVED_KINDS, ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
-from ..results import Outcome, ProbeResult
+from ..results import ProbeResult
+from .codec import SQLITE_ROWS as _ROWS
+from .codec import InvalidValueError, NameIds, detail_json, kind_values
 from .migrations import SQLITE, SQLITE_MIGRATIONS_TABLE
 
 __all__ = ["BUSY_TIMEOUT_MS", "PRUNE_CHUNK", "SQLiteStore"]
@@ -45,9 +48,7 @@ BUSY_TIMEOUT_MS: Final = 5_000
 #: lock (and the writer behind it) for long.
 PRUNE_CHUNK: Final = 10_000
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND: Final = timedelta(microseconds=1)
-
+# Columns in the codec's order (RESULT_COLUMNS), as the reads below select them.
 _INSERT_RESULT: Final = """
 INSERT INTO results (vantage, check_id, started_at, latency_us, outcome, status, bytes_read,
                      detail, cert_expires_at, answers)
@@ -173,24 +174,20 @@ ORDER BY start_at, id
 _LOOKUPS: Final = {
     "vantages": (
         "INSERT INTO vantages (name) VALUES (?) ON CONFLICT (name) DO NOTHING",
-        "SELECT id FROM vantages WHERE name = ?",
+        "SELECT id, name FROM vantages WHERE name = ?",
         "SELECT id, name FROM vantages",
     ),
     "checks": (
         "INSERT INTO checks (name) VALUES (?) ON CONFLICT (name) DO NOTHING",
-        "SELECT id FROM checks WHERE name = ?",
+        "SELECT id, name FROM checks WHERE name = ?",
         "SELECT id, name FROM checks",
     ),
     "outcomes": (
         "INSERT INTO outcomes (name) VALUES (?) ON CONFLICT (name) DO NOTHING",
-        "SELECT id FROM outcomes WHERE name = ?",
+        "SELECT id, name FROM outcomes WHERE name = ?",
         "SELECT id, name FROM outcomes",
     ),
 }
-
-
-class _InvalidValueError(ValueError):
-    """A value the store cannot keep (a naive datetime, a detail that is not JSON)."""
 
 
 class SQLiteStore:
@@ -207,11 +204,8 @@ class SQLiteStore:
         self._prune_chunk = prune_chunk
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
-        # The lookup tables, both ways, as far as seen. Rows there are never changed or deleted,
-        # so the cache stays true when another process adds names; only the thread holding the
-        # lock uses it.
-        self._ids: dict[str, dict[str, int]] = {table: {} for table in _LOOKUPS}
-        self._names: dict[str, dict[int, str]] = {table: {} for table in _LOOKUPS}
+        # The lookup tables' ids; only the thread holding the lock uses them.
+        self._names = NameIds()
 
     @property
     def path(self) -> Path:
@@ -226,9 +220,7 @@ class SQLiteStore:
         async with self._lock:
             if self._conn is None:
                 # The file may have been replaced since the last open.
-                for table in _LOOKUPS:
-                    self._ids[table].clear()
-                    self._names[table].clear()
+                self._names.clear()
                 connect = asyncio.to_thread(self._call, "opening", self._connect)
                 self._conn = await _complete(connect, discard=sqlite3.Connection.close)
 
@@ -259,14 +251,22 @@ class SQLiteStore:
         """Raw results with ``start <= started_at < end``, in time order (ties in write order)."""
 
         def select(conn: sqlite3.Connection) -> list[ProbeResult]:
-            params = {"start": _us(start), "end": _us(end), "check": None, "vantage": None}
+            params = {
+                "start": _ROWS.instant(start),
+                "end": _ROWS.instant(end),
+                "check": None,
+                "vantage": None,
+            }
             for key, table, name in (("check", "checks", check), ("vantage", "vantages", vantage)):
                 if name is not None:
                     params[key] = self._find(conn, table, name)
                     if params[key] is None:
                         return []  # no result ever named it
             query = _RESULTS_BY_TIME if check is None else _RESULTS_BY_CHECK
-            return [self._result(conn, row) for row in conn.execute(query, params)]
+            rows = conn.execute(query, params).fetchall()
+            for table in self._names.unknown(rows):
+                self._names.load(table, conn.execute(_LOOKUPS[table][2]))
+            return [_ROWS.result(row, self._names) for row in rows]
 
         return await self._run("reading results", select)
 
@@ -279,7 +279,7 @@ class SQLiteStore:
         """Every vantage that recorded a result, with its newest ``started_at``."""
 
         def select(conn: sqlite3.Connection) -> dict[str, datetime]:
-            return {name: _instant(us) for name, us in conn.execute(_VANTAGES_SEEN)}
+            return {name: _ROWS.read_instant(us) for name, us in conn.execute(_VANTAGES_SEEN)}
 
         return await self._run("reading the vantages seen", select)
 
@@ -291,7 +291,7 @@ class SQLiteStore:
         """
 
         def insert(conn: sqlite3.Connection) -> int:
-            row = _interval_row(record)
+            row = _ROWS.interval_row(record)
             if record.id is not None:
                 conn.execute(_INSERT_INTERVAL, (record.id, *row))
                 return record.id
@@ -317,12 +317,12 @@ class SQLiteStore:
         def update(conn: sqlite3.Connection) -> None:
             params = {
                 "id": interval_id,
-                "end": _us(end),
-                "end_bound": _optional_us(end_bound),
-                "detail": None if detail is None else _json(detail),
+                "end": _ROWS.instant(end),
+                "end_bound": _ROWS.optional_instant(end_bound),
+                "detail": None if detail is None else detail_json(detail),
             }
             if conn.execute(_CLOSE_INTERVAL, params).rowcount == 0:
-                raise _InvalidValueError(f"no open interval with id {interval_id}")
+                raise InvalidValueError(f"no open interval with id {interval_id}")
 
         await self._run("closing an interval", update)
 
@@ -343,13 +343,13 @@ class SQLiteStore:
 
         def select(conn: sqlite3.Connection) -> list[IntervalRecord]:
             params = {
-                "start": _us(start),
-                "end": _us(end),
-                "kinds": None if kinds is None else json.dumps([_kind(k).value for k in kinds]),
+                "start": _ROWS.instant(start),
+                "end": _ROWS.instant(end),
+                "kinds": None if kinds is None else json.dumps(kind_values(kinds)),
                 "vantage": vantage,
                 "subject": subject,
             }
-            return [_interval(row) for row in conn.execute(_INTERVALS, params)]
+            return [_ROWS.interval(row) for row in conn.execute(_INTERVALS, params)]
 
         return await self._run("reading intervals", select)
 
@@ -357,7 +357,7 @@ class SQLiteStore:
         """This vantage's intervals that are still open, by start then id."""
 
         def select(conn: sqlite3.Connection) -> list[IntervalRecord]:
-            return [_interval(row) for row in conn.execute(_OPEN_INTERVALS, (vantage,))]
+            return [_ROWS.interval(row) for row in conn.execute(_OPEN_INTERVALS, (vantage,))]
 
         return await self._run("reading open intervals", select)
 
@@ -369,12 +369,12 @@ class SQLiteStore:
         def replace(conn: sqlite3.Connection) -> None:
             params = {
                 "vantage": vantage,
-                "start": _us(start),
-                "kinds": json.dumps(sorted(kind.value for kind in DERIVED_KINDS)),
+                "start": _ROWS.instant(start),
+                "kinds": json.dumps(kind_values(DERIVED_KINDS)),
             }
-            rows = [_interval_row(record) for record in records]
+            rows = [_ROWS.interval_row(record) for record in records]
             if any(record.id is None for record in records):
-                raise _InvalidValueError("replacement intervals need their ids")
+                raise InvalidValueError("replacement intervals need their ids")
             with _transaction(conn):
                 conn.execute(_DELETE_DERIVED, params)
                 conn.execute(_CUT_DERIVED, params)
@@ -387,16 +387,7 @@ class SQLiteStore:
         """Store a new exclusion; return its id."""
 
         def insert(conn: sqlite3.Connection) -> int:
-            row = (
-                record.service,
-                _us(record.start),
-                _us(record.end),
-                record.reason,
-                _optional_us(record.announced_at),
-                record.note,
-                record.added_by,
-                _us(record.added_at),
-            )
+            row = _ROWS.exclusion_row(record)
             ((ident,),) = conn.execute(_INSERT_EXCLUSION, row).fetchall()
             return int(ident)
 
@@ -409,11 +400,11 @@ class SQLiteStore:
 
         def update(conn: sqlite3.Connection) -> ExclusionRecord:
             with _transaction(conn):
-                changed = conn.execute(_REVOKE_EXCLUSION, (_us(at), by, note, exclusion_id))
-                if changed.rowcount == 0:
-                    raise _InvalidValueError(f"no exclusion {exclusion_id} that is not revoked")
+                params = (_ROWS.instant(at), by, note, exclusion_id)
+                if conn.execute(_REVOKE_EXCLUSION, params).rowcount == 0:
+                    raise InvalidValueError(f"no exclusion {exclusion_id} that is not revoked")
                 row = conn.execute(_EXCLUSION_BY_ID, (exclusion_id,)).fetchone()
-            return _exclusion(row)
+            return _ROWS.exclusion(row)
 
         return await self._run("revoking an exclusion", update)
 
@@ -429,10 +420,10 @@ class SQLiteStore:
         def select(conn: sqlite3.Connection) -> list[ExclusionRecord]:
             params = {
                 "service": service,
-                "start": None if start is None else _us(start),
-                "end": None if end is None else _us(end),
+                "start": _ROWS.optional_instant(start),
+                "end": _ROWS.optional_instant(end),
             }
-            return [_exclusion(row) for row in conn.execute(_EXCLUSIONS, params)]
+            return [_ROWS.exclusion(row) for row in conn.execute(_EXCLUSIONS, params)]
 
         return await self._run("reading exclusions", select)
 
@@ -440,14 +431,7 @@ class SQLiteStore:
         """Store a new provider notice; return its id."""
 
         def insert(conn: sqlite3.Connection) -> int:
-            row = (
-                record.service,
-                _us(record.at),
-                record.ref,
-                record.added_by,
-                _us(record.added_at),
-            )
-            ((ident,),) = conn.execute(_INSERT_NOTICE, row).fetchall()
+            ((ident,),) = conn.execute(_INSERT_NOTICE, _ROWS.notice_row(record)).fetchall()
             return int(ident)
 
         return await self._run("adding a notice", insert)
@@ -459,11 +443,11 @@ class SQLiteStore:
 
         def update(conn: sqlite3.Connection) -> NoticeRecord:
             with _transaction(conn):
-                changed = conn.execute(_REVOKE_NOTICE, (_us(at), by, note, notice_id))
-                if changed.rowcount == 0:
-                    raise _InvalidValueError(f"no notice {notice_id} that is not revoked")
+                params = (_ROWS.instant(at), by, note, notice_id)
+                if conn.execute(_REVOKE_NOTICE, params).rowcount == 0:
+                    raise InvalidValueError(f"no notice {notice_id} that is not revoked")
                 row = conn.execute(_NOTICE_BY_ID, (notice_id,)).fetchone()
-            return _notice(row)
+            return _ROWS.notice(row)
 
         return await self._run("revoking a notice", update)
 
@@ -479,10 +463,10 @@ class SQLiteStore:
         def select(conn: sqlite3.Connection) -> list[NoticeRecord]:
             params = {
                 "service": service,
-                "start": None if start is None else _us(start),
-                "end": None if end is None else _us(end),
+                "start": _ROWS.optional_instant(start),
+                "end": _ROWS.optional_instant(end),
             }
-            return [_notice(row) for row in conn.execute(_NOTICES, params)]
+            return [_ROWS.notice(row) for row in conn.execute(_NOTICES, params)]
 
         return await self._run("reading notices", select)
 
@@ -494,7 +478,7 @@ class SQLiteStore:
         """
 
         def delete_chunk(conn: sqlite3.Connection) -> int:
-            return conn.execute(_PRUNE, (_us(before), self._prune_chunk)).rowcount
+            return conn.execute(_PRUNE, (_ROWS.instant(before), self._prune_chunk)).rowcount
 
         total = 0
         while (deleted := await self._run("removing old results", delete_chunk)) > 0:
@@ -530,9 +514,9 @@ class SQLiteStore:
         """Call ``work``, translating every storage failure into one :class:`StorageError`."""
         try:
             return work(*args)
-        except (sqlite3.Error, OSError, _InvalidValueError) as error:
+        except (sqlite3.Error, OSError, InvalidValueError) as error:
             reason = " ".join(str(error).split()) or type(error).__name__
-            refused = isinstance(error, sqlite3.IntegrityError | _InvalidValueError)
+            refused = isinstance(error, sqlite3.IntegrityError | InvalidValueError)
             raise StorageError(f"{self._label}: {operation}: {reason}", refused=refused) from error
 
     def _connect(self) -> sqlite3.Connection:
@@ -555,7 +539,7 @@ class SQLiteStore:
         added: dict[tuple[str, str], int] = {}
 
         def ident(table: str, name: str) -> int:
-            known = self._ids[table].get(name)
+            known = self._names.id(table, name)
             if known is not None:
                 return known
             if (table, name) not in added:
@@ -565,86 +549,19 @@ class SQLiteStore:
             return added[table, name]
 
         with _transaction(conn):
-            rows = [
-                (
-                    ident("vantages", result.vantage),
-                    ident("checks", result.check),
-                    _us(result.started_at),
-                    round(result.latency * 1_000_000),
-                    ident("outcomes", result.outcome.value),
-                    result.status,
-                    result.bytes_read,
-                    result.detail,
-                    _optional_us(result.cert_expires_at),
-                    _answers(result.answers),
-                )
-                for result in results
-            ]
+            rows = [_ROWS.result_row(result, ident) for result in results]
             conn.executemany(_INSERT_RESULT, rows)
-            newest: dict[int, int] = {}
-            for row in rows:
-                newest[row[0]] = max(newest.get(row[0], row[2]), row[2])
-            conn.executemany(_SEEN, [(us, us, ident) for ident, us in newest.items()])
+            newest = _ROWS.newest(rows)
+            conn.executemany(_SEEN, [(us, us, vantage) for vantage, us in newest])
         # Only now: ids added by a rolled-back transaction never existed.
         for (table, name), new_id in added.items():
-            self._remember(table, name, new_id)
-
-    def _remember(self, table: str, name: str, ident: int) -> None:
-        self._ids[table][name] = ident
-        self._names[table][ident] = name
+            self._names.remember(table, name, new_id)
 
     def _find(self, conn: sqlite3.Connection, table: str, name: str) -> int | None:
         """The id of ``name`` in a lookup table, or None if no result ever used it."""
-        known = self._ids[table].get(name)
-        if known is None:
-            row = conn.execute(_LOOKUPS[table][1], (name,)).fetchone()
-            if row is None:
-                return None
-            known = int(row[0])
-            self._remember(table, name, known)
-        return known
-
-    def _name(self, conn: sqlite3.Connection, table: str, ident: int) -> str:
-        """The name behind a lookup-table id, reloading the table for ids added elsewhere."""
-        names = self._names[table]
-        if ident not in names:
-            for row_id, name in conn.execute(_LOOKUPS[table][2]):
-                self._remember(table, name, row_id)
-        try:
-            return names[ident]
-        except KeyError:
-            raise _InvalidValueError(f"{table} has no id {ident}") from None
-
-    def _result(self, conn: sqlite3.Connection, row: tuple[Any, ...]) -> ProbeResult:
-        (
-            vantage,
-            check,
-            started_at,
-            latency_us,
-            outcome,
-            status,
-            bytes_read,
-            detail,
-            cert,
-            answers,
-        ) = row
-        outcome_name = self._name(conn, "outcomes", outcome)
-        try:
-            kept_outcome = Outcome(outcome_name)
-        except ValueError:
-            raise _InvalidValueError(f"unknown outcome {outcome_name!r}") from None
-        return ProbeResult(
-            check=self._name(conn, "checks", check),
-            vantage=self._name(conn, "vantages", vantage),
-            started_at=_instant(started_at),
-            latency=latency_us / 1_000_000,
-            outcome=kept_outcome,
-            detail=detail,
-            status=status,
-            bytes_read=bytes_read,
-            cert_expires_at=_optional_instant(cert),
-            answers=tuple(json.loads(answers)) if answers else (),
-        )
+        if self._names.id(table, name) is None:
+            self._names.load(table, conn.execute(_LOOKUPS[table][1], (name,)))
+        return self._names.id(table, name)
 
 
 async def _complete(work: Awaitable[_T], discard: Callable[[_T], object] | None = None) -> _T:
@@ -685,7 +602,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
     conn.execute(SQLITE_MIGRATIONS_TABLE)
     current = _schema_version(conn)
     if current > len(SQLITE):
-        raise _InvalidValueError(
+        raise InvalidValueError(
             f"schema version {current} is newer than this program knows ({len(SQLITE)})"
         )
     for version in range(current + 1, len(SQLITE) + 1):
@@ -715,102 +632,3 @@ def _statements(script: str) -> Iterator[str]:
 def _schema_version(conn: sqlite3.Connection) -> int:
     (version,) = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
     return int(version)
-
-
-def _us(instant: datetime) -> int:
-    """Microseconds since the Unix epoch; a naive datetime names no instant, so it is refused."""
-    if instant.utcoffset() is None:
-        raise _InvalidValueError(f"instant {instant.isoformat()} has no time zone")
-    return (instant - _EPOCH) // _MICROSECOND
-
-
-def _optional_us(instant: datetime | None) -> int | None:
-    return None if instant is None else _us(instant)
-
-
-def _instant(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
-
-
-def _optional_instant(us: int | None) -> datetime | None:
-    return None if us is None else _instant(us)
-
-
-def _json(detail: Mapping[str, Any]) -> str:
-    try:
-        return json.dumps(dict(detail), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise _InvalidValueError(f"detail is not JSON: {error}") from None
-
-
-def _answers(answers: Sequence[str]) -> str | None:
-    return json.dumps(list(answers), separators=(",", ":"), ensure_ascii=False) if answers else None
-
-
-def _kind(kind: str) -> IntervalKind:
-    try:
-        return IntervalKind(kind)
-    except ValueError:
-        raise _InvalidValueError(f"unknown interval kind {kind!r}") from None
-
-
-def _exclusion(row: tuple[Any, ...]) -> ExclusionRecord:
-    ident, service, start, end, reason, announced, note, by, added, revoked, revoked_by, why = row
-    return ExclusionRecord(
-        service=service,
-        start=_instant(start),
-        end=_instant(end),
-        reason=reason,
-        note=note,
-        added_by=by,
-        added_at=_instant(added),
-        announced_at=_optional_instant(announced),
-        revoked_at=_optional_instant(revoked),
-        revoked_by=revoked_by,
-        revoke_note=why,
-        id=ident,
-    )
-
-
-def _notice(row: tuple[Any, ...]) -> NoticeRecord:
-    ident, service, at, ref, by, added, revoked, revoked_by, why = row
-    return NoticeRecord(
-        service=service,
-        at=_instant(at),
-        ref=ref,
-        added_by=by,
-        added_at=_instant(added),
-        revoked_at=_optional_instant(revoked),
-        revoked_by=revoked_by,
-        revoke_note=why,
-        id=ident,
-    )
-
-
-def _interval_row(record: IntervalRecord) -> tuple[Any, ...]:
-    """The columns of an interval after its id, as stored."""
-    return (
-        _kind(record.kind).value,
-        record.vantage,
-        record.subject,
-        _us(record.start),
-        _optional_us(record.end),
-        _optional_us(record.start_bound),
-        _optional_us(record.end_bound),
-        _json(record.detail),
-    )
-
-
-def _interval(row: tuple[Any, ...]) -> IntervalRecord:
-    ident, kind, vantage, subject, start, end, start_bound, end_bound, detail = row
-    return IntervalRecord(
-        kind=_kind(kind),
-        vantage=vantage,
-        subject=subject,
-        start=_instant(start),
-        end=_optional_instant(end),
-        start_bound=_optional_instant(start_bound),
-        end_bound=_optional_instant(end_bound),
-        detail=json.loads(detail),
-        id=ident,
-    )
