@@ -6,7 +6,7 @@ check, started_at), so writing a row twice is harmless and losing one is not: ev
 built to replay rather than to lose.
 
 The spool is a directory of append-only segment files, ``spool-<seq>.jsonl``, read in numeric
-order of ``<seq>``: one compact JSON object per line, one line per result. Appends go to the
+order of ``<seq>``: one line per result, as :mod:`monitor.write.jsonl` writes it. Appends go to the
 segment with the highest number, and a new one is started once it reaches ``segment_bytes``.
 :meth:`Spool.prepend` writes a segment numbered below every other one (negative numbers are
 fine), for results that were still in memory at shutdown and are older than the spool.
@@ -35,29 +35,22 @@ per flush interval rather than once per append.
 from __future__ import annotations
 
 import contextlib
-import json
-import math
 import os
 import re
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from io import BufferedReader, FileIO
 from itertools import islice
 from pathlib import Path
 from typing import Final
 
 from ..errors import StorageError
-from ..results import Outcome, ProbeResult
+from ..results import ProbeResult
+from .jsonl import encode_result, read_result, replace_file
 
-__all__ = [
-    "DEFAULT_SEGMENT_BYTES",
-    "RESERVE_NAME",
-    "Spool",
-    "decode_result",
-    "encode_result",
-]
+__all__ = ["DEFAULT_SEGMENT_BYTES", "RESERVE_NAME", "Spool"]
 
 #: A segment file is closed for appends, and a new one started, once it reaches this size.
 DEFAULT_SEGMENT_BYTES: Final = 64 * 1024 * 1024
@@ -67,132 +60,6 @@ RESERVE_NAME: Final = "journal.reserve"
 # ASCII digits only: ``\d`` would also match other scripts' digits, which int() accepts, so two
 # names could map to one number. No leading zeros or "-0", for the same reason.
 _SEGMENT_NAME: Final = re.compile(r"spool-(0|-?[1-9][0-9]*)\.jsonl")
-# Exactly what encode_result writes: a reader of this file format has no other writer to humour.
-_INSTANT: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
-_FIELDS: Final = frozenset(
-    {
-        "check",
-        "vantage",
-        "started_at",
-        "latency",
-        "outcome",
-        "detail",
-        "status",
-        "bytes_read",
-        "cert_expires_at",
-        "answers",
-    }
-)
-
-
-def encode_result(result: ProbeResult) -> str:
-    """One compact JSON line (without the newline) holding every field of ``result``.
-
-    Instants are written in UTC with microseconds. Non-ASCII text is escaped, so that any string
-    a result can hold (even a lone surrogate) is written and read back unchanged. Raises
-    ValueError for what cannot be read back equal: a naive or out-of-range instant, or a latency
-    that is not finite.
-    """
-    fields = {
-        "check": result.check,
-        "vantage": result.vantage,
-        "started_at": _format_instant(result.started_at, "started_at"),
-        "latency": result.latency,
-        "outcome": result.outcome.value,
-        "detail": result.detail,
-        "status": result.status,
-        "bytes_read": result.bytes_read,
-        "cert_expires_at": (
-            None
-            if result.cert_expires_at is None
-            else _format_instant(result.cert_expires_at, "cert_expires_at")
-        ),
-        "answers": list(result.answers),
-    }
-    return json.dumps(fields, separators=(",", ":"), allow_nan=False)
-
-
-def decode_result(line: str) -> ProbeResult:
-    """The result :func:`encode_result` wrote as ``line``; ValueError if it is anything else."""
-    try:
-        data = json.loads(line, parse_constant=_reject_constant)
-    except RecursionError:
-        # Garbage such as a long run of "[" nests deeper than the parser can follow.
-        raise ValueError("nested too deeply for a result") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
-    if data.keys() != _FIELDS:
-        missing, unexpected = sorted(_FIELDS - data.keys()), sorted(data.keys() - _FIELDS)
-        raise ValueError(f"fields missing: {missing}, unexpected: {unexpected}")
-    outcome = _string(data, "outcome")
-    answers = data["answers"]
-    if not isinstance(answers, list) or not all(isinstance(answer, str) for answer in answers):
-        raise ValueError("answers must be a list of strings")
-    return ProbeResult(
-        check=_string(data, "check"),
-        vantage=_string(data, "vantage"),
-        started_at=_instant(data, "started_at"),
-        latency=_latency(data),
-        outcome=Outcome(outcome),
-        detail=_string(data, "detail"),
-        status=None if data["status"] is None else _integer(data, "status"),
-        bytes_read=_integer(data, "bytes_read"),
-        cert_expires_at=(
-            None if data["cert_expires_at"] is None else _instant(data, "cert_expires_at")
-        ),
-        answers=tuple(answers),
-    )
-
-
-def _format_instant(instant: datetime, name: str) -> str:
-    if instant.utcoffset() is None:
-        raise ValueError(f"{name} has no UTC offset: {instant.isoformat()}")
-    try:
-        utc = instant.astimezone(UTC)
-    except OverflowError:
-        raise ValueError(f"{name} is out of range in UTC: {instant.isoformat()}") from None
-    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a number")
-
-
-def _string(data: Mapping[str, object], name: str) -> str:
-    value = data[name]
-    if not isinstance(value, str):
-        raise ValueError(f"{name} must be a string, not {type(value).__name__}")
-    return value
-
-
-def _integer(data: Mapping[str, object], name: str) -> int:
-    value = data[name]
-    # bool is an int to Python, but true is not a count to JSON.
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"{name} must be an integer, not {type(value).__name__}")
-    return value
-
-
-def _latency(data: Mapping[str, object]) -> float:
-    value = data["latency"]
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise ValueError(f"latency must be a number, not {type(value).__name__}")
-    try:
-        latency = float(value)
-    except OverflowError:
-        raise ValueError("latency is out of range") from None
-    # json reads 1e999 as infinity, which encode_result never writes.
-    if not math.isfinite(latency):
-        raise ValueError(f"latency must be finite, got {latency}")
-    return latency
-
-
-def _instant(data: Mapping[str, object], name: str) -> datetime:
-    value = _string(data, name)
-    if not _INSTANT.fullmatch(value):
-        raise ValueError(f"{name} must be YYYY-MM-DDTHH:MM:SS.ffffffZ, got {value!r}")
-    # The Z makes this an aware datetime in UTC; fromisoformat still rejects a 31 February.
-    return datetime.fromisoformat(value)
 
 
 def _storage_error(path: Path, action: str, error: OSError) -> StorageError:
@@ -398,17 +265,10 @@ class Spool:
         with contextlib.suppress(OSError):
             if path.stat().st_size == self._reserve_bytes:
                 return
-        partial = path.with_name(path.name + ".partial")
         try:
-            with partial.open("wb") as handle:
-                # Random bytes: a file system that compresses must still allocate every block.
-                handle.write(os.urandom(self._reserve_bytes))
-                handle.flush()
-                os.fsync(handle.fileno())
-            partial.replace(path)
+            # Random bytes: a file system that compresses must still allocate every block.
+            replace_file(path, os.urandom(self._reserve_bytes))
         except OSError as error:
-            with contextlib.suppress(OSError):
-                partial.unlink()
             if self._on_problem is not None:
                 self._on_problem(
                     f"spool {path}: cannot set aside {self._reserve_bytes} bytes for the journal"
@@ -435,9 +295,10 @@ class Spool:
         """Add ``results`` after everything pending, handed to the OS (not synced) on return.
 
         Raises ValueError, before writing anything, if one of them cannot be encoded (see
-        :func:`encode_result`). If writing fails (StorageError), the rows written in full before
-        the failure stay in the spool and count in :attr:`pending`; later appends go to a new
-        segment. Appending those rows again is harmless (the store de-duplicates).
+        :func:`~monitor.write.jsonl.encode_result`). If writing fails (StorageError), the rows
+        written in full before the failure stay in the spool and count in :attr:`pending`; later
+        appends go to a new segment. Appending those rows again is harmless (the store
+        de-duplicates).
         """
         self._require_open()
         lines = _encode_lines(results)
@@ -565,14 +426,9 @@ class Spool:
                 segment.size += len(raw)
                 ends_with_newline = raw.endswith(b"\n")
                 try:
-                    self._saw((decode_result(raw.decode("utf-8")),))
+                    self._saw((read_result(raw),))
                 except ValueError as error:
-                    reason = (
-                        f"not a result ({error})"
-                        if ends_with_newline
-                        else "truncated last line (writing stopped mid-line)"
-                    )
-                    self._problem(path, number, reason)
+                    self._problem(path, number, str(error))
                     continue
                 segment.unread += 1
         return segment, ends_with_newline
@@ -688,7 +544,7 @@ class Spool:
                 return
             segment.offset += len(raw)
             try:
-                result = decode_result(raw.decode("utf-8"))
+                result = read_result(raw)
             except ValueError:
                 # Reported when the spool was opened, or the tail of a failed append.
                 continue

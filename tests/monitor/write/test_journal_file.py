@@ -3,42 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from monitor.errors import StorageError
-from monitor.evidence import (
-    IntervalChange,
-    IntervalClose,
-    IntervalKind,
-    IntervalOpen,
-    IntervalRecord,
-)
 from monitor.write.journal_file import keep_rejected, load_journal, save_journal
 
-T0 = datetime(2026, 10, 5, 10, 0, 0, 123456, tzinfo=UTC)
-
-CHANGES: list[IntervalChange] = [
-    IntervalOpen(
-        IntervalRecord(
-            IntervalKind.OUTAGE,
-            "eu-west",
-            "shop",
-            T0,
-            None,
-            start_bound=T0 - timedelta(seconds=10),
-            detail={"checks_down": ["home", "file"], "note": "écrit"},
-            id=2**61 + 7,
-        )
-    ),
-    IntervalOpen(
-        IntervalRecord(IntervalKind.GAP, "eu-west", "*", T0, T0 + timedelta(minutes=1), id=12)
-    ),
-    IntervalClose(2**61 + 7, T0 + timedelta(minutes=5), T0 + timedelta(minutes=4), None),
-    IntervalClose(12, T0 + timedelta(minutes=1), None, {"stopped": "clean"}),
-]
+from .test_jsonl import CHANGES, EARLIER_CHANGES, EARLIER_JOURNAL
 
 
 def test_changes_round_trip_in_order(tmp_path: Path) -> None:
@@ -49,6 +21,28 @@ def test_changes_round_trip_in_order(tmp_path: Path) -> None:
 
     assert load_journal(path) == CHANGES
     assert not path.with_name("journal.jsonl.partial").exists()
+
+
+def test_a_journal_an_earlier_version_saved_is_loaded(tmp_path: Path) -> None:
+    """A file saved by an earlier version (unescaped text, no zero fractions) loads whole."""
+    path = tmp_path / "journal.jsonl"
+    path.write_bytes(EARLIER_JOURNAL.encode("utf-8"))
+
+    assert load_journal(path) == EARLIER_CHANGES
+
+
+def test_a_last_line_cut_short_is_refused_and_the_file_kept(tmp_path: Path) -> None:
+    """A torn last line is a StorageError saying so; nothing is dropped, the file stays."""
+    path = tmp_path / "journal.jsonl"
+    save_journal(CHANGES, path)
+    path.write_bytes(path.read_bytes()[:-20])
+
+    with pytest.raises(
+        StorageError, match=r"journal .*: line 4: truncated last line \(writing stopped mid-line\)$"
+    ):
+        load_journal(path)
+
+    assert path.exists()
 
 
 def test_no_file_is_no_changes(tmp_path: Path) -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import re
 import resource
 import signal
 import tempfile
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,11 @@ from hypothesis import strategies as st
 
 from monitor.errors import StorageError
 from monitor.results import Outcome, ProbeResult
-from monitor.write.spool import DEFAULT_SEGMENT_BYTES, Spool, decode_result, encode_result
+from monitor.write.jsonl import decode_result, encode_result
+from monitor.write.spool import DEFAULT_SEGMENT_BYTES, Spool
 
 from ...tmpfs import fill, small_filesystem
+from .test_jsonl import BARE, FULL, UNENCODABLE
 
 T0 = datetime(2026, 10, 5, 10, 0, tzinfo=UTC)
 
@@ -46,21 +47,6 @@ def row(i: int, *, check: str = "shop/api") -> ProbeResult:
 def rows(start: int, stop: int) -> list[ProbeResult]:
     """``row(i)`` for i in [start, stop)."""
     return [row(i) for i in range(start, stop)]
-
-
-FULL = ProbeResult(
-    "shop/dns",
-    "ap-south",
-    datetime(2026, 10, 5, 18, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8))),
-    0.000123456789,
-    Outcome.CONTENT_MISMATCH,
-    detail='Größe ≠ 200 — 検査 "quoted"\nsecond line\ttab',
-    status=203,
-    bytes_read=2**40,
-    cert_expires_at=datetime(2027, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
-    answers=("192.0.2.1", "2001:db8::1", "ünïcode.example."),
-)
-BARE = ProbeResult("c", "v", T0, 0.0, Outcome.TIMEOUT)
 
 
 def segment_files(directory: Path) -> list[Path]:
@@ -119,83 +105,48 @@ def test_round_trip_keeps_every_field(make_spool: Callable[..., Spool]) -> None:
     spool.append([FULL, BARE])
     assert spool.peek(2) == [FULL, BARE]
     spool.close()
-    for got in (make_spool().peek(2), [decode_result(encode_result(r)) for r in (FULL, BARE)]):
-        assert got == [FULL, BARE]
-        full, bare = got
-        assert full.started_at.tzinfo is UTC
-        assert full.started_at == datetime(2026, 10, 5, 10, 30, 15, 123456, tzinfo=UTC)
-        assert full.cert_expires_at is not None
-        assert full.cert_expires_at.tzinfo is UTC
-        assert (full.detail, full.answers, full.latency) == (
-            FULL.detail,
-            FULL.answers,
-            FULL.latency,
-        )
-        assert (bare.cert_expires_at, bare.answers, bare.status, bare.detail) == (
-            None,
-            (),
-            None,
-            "",
-        )
+    full, bare = make_spool().peek(2)
+    assert (full, bare) == (FULL, BARE)
+    assert full.started_at.tzinfo is UTC
+    assert full.cert_expires_at is not None
+    assert full.cert_expires_at.tzinfo is UTC
 
 
-def test_encoding_is_one_compact_line_in_utc_with_microseconds() -> None:
-    """A row is one compact JSON object, instants written in UTC with microseconds."""
-    line = encode_result(FULL)
-    assert "\n" not in line
-    assert ", " not in line
-    assert ": " not in line
-    assert json.loads(line) == {
-        "check": "shop/dns",
-        "vantage": "ap-south",
-        "started_at": "2026-10-05T10:30:15.123456Z",
-        "latency": 0.000123456789,
-        "outcome": "content_mismatch",
-        "detail": FULL.detail,
-        "status": 203,
-        "bytes_read": 2**40,
-        "cert_expires_at": "2027-01-01T00:00:00.000001Z",
-        "answers": ["192.0.2.1", "2001:db8::1", "ünïcode.example."],
-    }
-    assert json.loads(encode_result(BARE))["started_at"] == "2026-10-05T10:00:00.000000Z"
-
-
-def test_any_string_round_trips_even_a_lone_surrogate() -> None:
-    """Text a result can hold, including a lone surrogate, is written and read back unchanged."""
-    odd = ProbeResult("c\ud800", "v", T0, 1.0, Outcome.UP, detail="\udcff\x00", answers=("\ud83d",))
-    assert encode_result(odd).isascii()
-    assert decode_result(encode_result(odd)) == odd
-
-
-@pytest.mark.parametrize(
-    ("result", "message"),
-    [
-        (ProbeResult("c", "v", datetime(2026, 10, 5), 0.1, Outcome.UP), "started_at has no UTC"),  # noqa: DTZ001
-        (
-            ProbeResult(
-                "c",
-                "v",
-                T0,
-                0.1,
-                Outcome.UP,
-                cert_expires_at=datetime(2027, 1, 1),  # noqa: DTZ001
-            ),
-            "cert_expires_at has no UTC",
-        ),
-        (
-            ProbeResult(
-                "c",
-                "v",
-                datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
-                0.1,
-                Outcome.UP,
-            ),
-            "started_at is out of range",
-        ),
-        (ProbeResult("c", "v", T0, float("nan"), Outcome.UP), "not JSON compliant"),
-        (ProbeResult("c", "v", T0, float("inf"), Outcome.UP), "not JSON compliant"),
-    ],
+#: A row exactly as an earlier version of the spool wrote it.
+EARLIER_ROW = (
+    b'{"check":"shop/dns","vantage":"ap-south","started_at":"2026-10-05T10:30:15.123456Z",'
+    b'"latency":0.25,"outcome":"content_mismatch","detail":"Gr\\u00f6\\u00dfe \\u2260 200",'
+    b'"status":203,"bytes_read":4096,"cert_expires_at":"2027-01-01T00:00:00.000000Z",'
+    b'"answers":["192.0.2.1"]}\n'
 )
+
+
+def test_a_spool_an_earlier_version_wrote_is_read(make_spool: Callable[..., Spool]) -> None:
+    """A segment file left by an earlier version gives back the result it held, unreported."""
+    directory = make_spool().directory
+    (directory / "spool-0.jsonl").write_bytes(EARLIER_ROW)
+    problems: list[str] = []
+
+    spool = make_spool(on_problem=problems.append)
+
+    assert spool.peek(2) == [
+        ProbeResult(
+            "shop/dns",
+            "ap-south",
+            datetime(2026, 10, 5, 10, 30, 15, 123456, tzinfo=UTC),
+            0.25,
+            Outcome.CONTENT_MISMATCH,
+            detail="Größe ≠ 200",
+            status=203,
+            bytes_read=4096,
+            cert_expires_at=datetime(2027, 1, 1, tzinfo=UTC),
+            answers=("192.0.2.1",),
+        )
+    ]
+    assert (problems, spool.skipped) == ([], 0)
+
+
+@pytest.mark.parametrize(("result", "message"), UNENCODABLE)
 def test_results_that_cannot_round_trip_are_refused_before_anything_is_written(
     make_spool: Callable[..., Spool], result: ProbeResult, message: str
 ) -> None:
@@ -208,88 +159,6 @@ def test_results_that_cannot_round_trip_are_refused_before_anything_is_written(
             add([row(0), result])
     assert (spool.pending, spool.spilled) == (0, 0)
     assert segment_files(spool.directory) == []
-
-
-def _line(**changes: Any) -> str:
-    """An encoded row with some fields replaced (a value of ... removes the field)."""
-    fields = json.loads(encode_result(FULL))
-    fields.update(changes)
-    return json.dumps({key: value for key, value in fields.items() if value is not ...})
-
-
-@pytest.mark.parametrize(
-    ("line", "message"),
-    [
-        ("", "Expecting value"),
-        ("not json", "Expecting value"),
-        ('{"check": "c"', "Expecting"),
-        ("[1, 2]", "expected a JSON object, got list"),
-        ("[" * 100_000, "nested too deeply"),
-        (_line(answers=...), r"missing: \['answers'\], unexpected: \[\]"),
-        (_line(extra=1), r"missing: \[\], unexpected: \['extra'\]"),
-        (_line(check=1), "check must be a string, not int"),
-        (_line(vantage=None), "vantage must be a string, not NoneType"),
-        (_line(detail=[]), "detail must be a string, not list"),
-        (_line(outcome="bogus"), "'bogus' is not a valid Outcome"),
-        (_line(outcome=1), "outcome must be a string"),
-        (
-            _line(started_at="2026-10-05T10:00:00Z"),
-            "started_at must be YYYY-MM-DDTHH:MM:SS.ffffffZ",
-        ),
-        (_line(started_at="2026-10-05T10:00:00.000000+00:00"), "started_at must be"),
-        (_line(started_at="2026-02-31T10:00:00.000000Z"), "day is out of range"),
-        (_line(started_at=5), "started_at must be a string"),
-        (_line(cert_expires_at="tomorrow"), "cert_expires_at must be"),
-        (_line(latency=True), "latency must be a number, not bool"),
-        (_line(latency="0.5"), "latency must be a number, not str"),
-        (_line(latency=10**400), "latency is out of range"),
-        (_line(latency=...).replace("}", ',"latency":1e999}'), "latency must be finite"),
-        (_line(latency=...).replace("}", ',"latency":NaN}'), "NaN is not a number"),
-        (_line(latency=...).replace("}", ',"latency":-Infinity}'), "-Infinity is not a number"),
-        (_line(status=True), "status must be an integer, not bool"),
-        (_line(status="200"), "status must be an integer, not str"),
-        (_line(bytes_read=1.5), "bytes_read must be an integer, not float"),
-        (_line(answers="192.0.2.1"), "answers must be a list of strings"),
-        (_line(answers=["a", 1]), "answers must be a list of strings"),
-    ],
-)
-def test_decode_refuses_anything_but_an_encoded_result(line: str, message: str) -> None:
-    """A line that is not exactly an encoded result is a ValueError naming the problem."""
-    with pytest.raises(ValueError, match=message):
-        decode_result(line)
-
-
-def test_decode_accepts_a_whole_number_latency_as_float() -> None:
-    """A latency written as a JSON integer reads back as the equal float."""
-    result = decode_result(_line(latency=2))
-    assert result.latency == 2.0
-    assert isinstance(result.latency, float)
-
-
-@given(
-    result=st.builds(
-        ProbeResult,
-        check=st.text(),
-        vantage=st.text(),
-        started_at=st.datetimes(
-            min_value=datetime(1000, 1, 2),  # noqa: DTZ001 - hypothesis bounds are naive
-            max_value=datetime(9999, 12, 30),  # noqa: DTZ001
-            timezones=st.sampled_from([UTC, timezone(timedelta(hours=-9, minutes=-30))]),
-        ),
-        latency=st.floats(allow_nan=False, allow_infinity=False),
-        outcome=st.sampled_from(Outcome),
-        detail=st.text(),
-        status=st.none() | st.integers(),
-        bytes_read=st.integers(),
-        cert_expires_at=st.none() | st.datetimes(timezones=st.just(UTC)),
-        answers=st.lists(st.text()).map(tuple),
-    )
-)
-def test_encode_decode_round_trip_any_result(result: ProbeResult) -> None:
-    """Any result with aware, representable instants and a finite latency round-trips equal."""
-    decoded = decode_result(encode_result(result))
-    assert decoded == result
-    assert decoded.started_at.tzinfo is UTC
 
 
 # Order, peek and commit
