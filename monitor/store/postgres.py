@@ -78,21 +78,11 @@ _PARTITION_LOCK: Final = 0x736C_6177_7061_7274
 _DAY: Final = timedelta(days=1)
 _PARTITION_NAME: Final = re.compile(r"results_(\d{8})")
 
-# Created on every new connection: a temporary table lives as long as its session, and ON COMMIT
-# DELETE ROWS empties it at the end of each batch's transaction.
+# Created on every connection: a temporary table lives as long as its session, and ON COMMIT
+# DELETE ROWS empties it at the end of each batch's transaction. LIKE copies the columns of
+# results as the migrations left them, so the two never disagree.
 _STAGING: Final = """
-CREATE TEMPORARY TABLE IF NOT EXISTS results_staging (
-    started_at      timestamptz NOT NULL,
-    bytes_read      bigint NOT NULL,
-    cert_expires_at timestamptz,
-    check_id        integer NOT NULL,
-    latency_us      integer NOT NULL,
-    vantage         smallint NOT NULL,
-    outcome         smallint NOT NULL,
-    status          smallint,
-    detail          text NOT NULL,
-    answers         text[]
-) ON COMMIT DELETE ROWS
+CREATE TEMPORARY TABLE IF NOT EXISTS results_staging (LIKE results) ON COMMIT DELETE ROWS
 """
 # In time order: the partition's heap stays sorted by time (what its BRIN index needs) and index
 # entries mostly append. Every writer uses this one total order of the identity, so two batches
@@ -338,6 +328,9 @@ class PostgresStore:
             try:
                 async with pool.acquire(timeout=self._connect_timeout) as conn:
                     await _migrate(conn)
+                    # This connection's staging table, if any, predates the migrations.
+                    await conn.execute("DROP TABLE IF EXISTS pg_temp.results_staging")
+                    await conn.execute(_STAGING)
             except (*_FAILURES, ValueError) as error:  # ValueError: a URL asyncpg cannot read
                 pool.terminate()
                 raise self._error("opening", error) from _cause(error, self._secrets)
@@ -773,12 +766,13 @@ def _cause(error: BaseException, secrets: Sequence[str]) -> BaseException | None
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    """Prepare a new connection: its staging table.
+    """Prepare a new connection: its staging table, once there is a ``results`` table to copy.
 
-    ``jsonb`` keeps asyncpg's own codec, JSON text both ways: the row codec checks and reads it,
-    as it does for SQLite's text.
+    The connection that migrates comes before the migrations (in a new database, before any
+    ``results``): :meth:`PostgresStore.open` makes its staging table again once they ran.
     """
-    await conn.execute(_STAGING)
+    if await conn.fetchval("SELECT to_regclass('results')") is not None:
+        await conn.execute(_STAGING)
 
 
 async def _migrate(conn: asyncpg.Connection) -> None:
