@@ -9,22 +9,23 @@ Shared, because the two schemas (:mod:`monitor.store.migrations`) agree on it:
   order (widest alignment first), which a column list hides.
 - **Values checked on their way in**: an instant must name its time zone, an interval's detail
   must be JSON (kept as compact text), a kind or outcome must be one this program knows. A value
-  that is not is an :class:`InvalidValueError`, which each store reports as a refused write.
-- **Latency in whole microseconds**, and the answers of a result, which are stored only when
-  there are some.
+  that is not is an :class:`InvalidValueError`, which each store reports as a refused request.
+- **Latency in whole microseconds**, and a result's answers stored only when there are some.
 - **The name <-> id caches of the lookup tables** (:class:`NameIds`): rows there are never
   changed or deleted, so a cache stays true when another process adds names.
 
 Deliberately not shared, because the dialects differ for a reason:
 
 - **How an instant is a column**: INTEGER microseconds since the epoch in SQLite,
-  ``timestamptz`` in PostgreSQL; and **how answers are**: a JSON array as text in SQLite,
-  ``text[]`` in PostgreSQL. Each is a :class:`RowCodec` of its own, :data:`SQLITE_ROWS` and
-  :data:`POSTGRES_ROWS`, alike in everything else.
-- **SQL and how it runs**: parameter styles, transactions, how a batch is written (row by row in
-  SQLite; COPY into daily partitions in PostgreSQL), how new names get their ids, how old results
-  go (chunked deletes against dropped partitions), a worker thread against a connection pool.
-  All of that stays in :mod:`monitor.store.sqlite` and :mod:`monitor.store.postgres`.
+  ``timestamptz`` in PostgreSQL; and **how a list of text is** (a result's answers, the kinds a
+  query matches): a JSON array as text in SQLite, ``text[]`` in PostgreSQL. Each dialect has a
+  :class:`RowCodec` of its own for that, :data:`SQLITE_ROWS` and :data:`POSTGRES_ROWS`, alike in
+  everything else.
+- **SQL and how it runs**: the statements, transactions, how a batch of results is written (row
+  by row, or COPY into daily partitions), how new names get their ids (one at a time, or in
+  sets), how old results go (chunked deletes, or dropped partitions), a worker thread against a
+  connection pool. That stays in :mod:`monitor.store.sqlite` and :mod:`monitor.store.postgres`;
+  the steps both take alike around their SQL are :mod:`monitor.store.rowstore`.
 """
 
 from __future__ import annotations
@@ -101,8 +102,8 @@ _MICROSECOND: Final = timedelta(microseconds=1)
 
 #: How a dialect keeps an instant in a column.
 InstantT = TypeVar("InstantT")
-#: How a dialect keeps a result's answers in a column.
-AnswersT = TypeVar("AnswersT")
+#: How a dialect keeps a list of text in a column (or passes it as a parameter).
+TextsT = TypeVar("TextsT")
 
 
 class InvalidValueError(ValueError):
@@ -204,9 +205,9 @@ class NameIds:
         ]
 
 
-class RowCodec(Generic[InstantT, AnswersT]):
-    """Records as rows and back, for a dialect that keeps instants as ``InstantT`` and answers as
-    ``AnswersT``.
+class RowCodec(Generic[InstantT, TextsT]):
+    """Records as rows and back, for a dialect that keeps instants as ``InstantT`` and lists of text
+    as ``TextsT``.
 
     Rows are tuples (or anything that unpacks like one) of the columns each method names, in that
     order.
@@ -217,13 +218,13 @@ class RowCodec(Generic[InstantT, AnswersT]):
         *,
         instant: Callable[[datetime], InstantT],
         read_instant: Callable[[InstantT], datetime],
-        answers: Callable[[Sequence[str]], AnswersT],
-        read_answers: Callable[[AnswersT], Iterable[str]],
+        texts: Callable[[Sequence[str]], TextsT],
+        read_texts: Callable[[TextsT], Iterable[str]],
     ) -> None:
         self._instant: Final = instant
         self._read_instant: Final = read_instant
-        self._answers: Final = answers
-        self._read_answers: Final = read_answers
+        self._texts: Final = texts
+        self._read_texts: Final = read_texts
 
     def instant(self, value: datetime) -> InstantT:
         """An instant as a column; a naive datetime is refused."""
@@ -240,6 +241,11 @@ class RowCodec(Generic[InstantT, AnswersT]):
     def read_optional_instant(self, value: InstantT | None) -> datetime | None:
         """A column, NULL or an instant, as read."""
         return None if value is None else self._read_instant(value)
+
+    def kinds(self, kinds: Collection[str]) -> TextsT:
+        """The values of ``kinds`` (each checked, sorted) as a parameter a query matches ``kind``
+        against."""
+        return self._texts(kind_values(kinds))
 
     def interval_row(self, record: IntervalRecord) -> tuple[Any, ...]:
         """``kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail``: the
@@ -313,7 +319,7 @@ class RowCodec(Generic[InstantT, AnswersT]):
             result.bytes_read,
             result.detail,
             self.optional_instant(result.cert_expires_at),
-            self._answers(result.answers) if result.answers else None,
+            self._texts(result.answers) if result.answers else None,
         )
 
     def result(self, row: Iterable[Any], names: NameIds) -> ProbeResult:
@@ -331,7 +337,7 @@ class RowCodec(Generic[InstantT, AnswersT]):
             status=status,
             bytes_read=bytes_read,
             cert_expires_at=self.read_optional_instant(cert),
-            answers=tuple(self._read_answers(answers)) if answers else (),
+            answers=tuple(self._read_texts(answers)) if answers else (),
         )
 
     def newest(self, rows: Iterable[Sequence[Any]]) -> list[tuple[int, InstantT]]:
@@ -343,8 +349,8 @@ class RowCodec(Generic[InstantT, AnswersT]):
         return sorted(newest.items())
 
 
-def _answers_json(answers: Sequence[str]) -> str:
-    return json.dumps(list(answers), separators=(",", ":"), ensure_ascii=False)
+def _texts_json(texts: Sequence[str]) -> str:
+    return json.dumps(list(texts), separators=(",", ":"), ensure_ascii=False)
 
 
 def _as_read(instant: datetime) -> datetime:
@@ -352,18 +358,19 @@ def _as_read(instant: datetime) -> datetime:
     return instant
 
 
-#: SQLite: instants as INTEGER microseconds since the Unix epoch, answers as a JSON array.
+#: SQLite: instants as INTEGER microseconds since the Unix epoch, lists of text as a JSON array.
 SQLITE_ROWS: Final[RowCodec[int, str]] = RowCodec(
     instant=microseconds,
     read_instant=from_microseconds,
-    answers=_answers_json,
-    read_answers=json.loads,
+    texts=_texts_json,
+    read_texts=json.loads,
 )
 
-#: PostgreSQL: instants as ``timestamptz`` (aware datetimes both ways), answers as ``text[]``.
+#: PostgreSQL: instants as ``timestamptz`` (aware datetimes both ways), lists of text as
+#: ``text[]``.
 POSTGRES_ROWS: Final[RowCodec[datetime, list[str]]] = RowCodec(
     instant=aware,
     read_instant=_as_read,
-    answers=list,
-    read_answers=tuple,
+    texts=list,
+    read_texts=tuple,
 )

@@ -20,11 +20,12 @@ How it meets the :class:`~monitor.store.base.Store` contract, and why:
   All of it, with the lookup rows it adds and the vantages' newest instants, is one transaction.
 - **Results store vantage, check and outcome as small integers** referencing the lookup tables;
   the ids are cached both ways (rows there are never changed or deleted, so the cache stays true
-  when another process adds names). Schema: :mod:`monitor.store.migrations`; rows become records
-  and back through :mod:`monitor.store.codec`, as in the SQLite store.
+  when another process adds names). Schema: :mod:`monitor.store.migrations`.
 - **Migrations run at** :meth:`open` **under an advisory lock**, each in its own transaction, the
   version checked again once the lock is held: several processes may open a fresh database at
   the same moment and the schema is still migrated exactly once.
+- **What both stores do alike** (:mod:`monitor.store.rowstore`, :mod:`monitor.store.codec`) is
+  shared with the SQLite store; this module gives its SQL and how it runs.
 - **Every failure is a one-line** :class:`~monitor.errors.StorageError` naming the store and the
   operation: ``postgresql://slawatch@db:5432/slawatch: writing results: connection refused``. The
   store is named by its URL without password or query, and a password is scrubbed from any
@@ -37,18 +38,18 @@ import asyncio
 import functools
 import re
 import urllib.parse
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final, TypeVar
 
 import asyncpg
 
 from ..errors import StorageError
-from ..evidence import DERIVED_KINDS, ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from ..results import ProbeResult
 from .codec import POSTGRES_ROWS as _ROWS
-from .codec import RESULT_COLUMNS, InvalidValueError, NameIds, detail_json, kind_values
+from .codec import RESULT_COLUMNS, InvalidValueError, NameIds
 from .migrations import POSTGRES, POSTGRES_MIGRATIONS_TABLE
+from .rowstore import Params, RowStore, Statements, Steps
 
 __all__ = [
     "COMMAND_TIMEOUT",
@@ -116,9 +117,6 @@ WHERE started_at >= $1 AND started_at < $2
   AND ($3::smallint IS NULL OR vantage = $3)
 ORDER BY started_at, check_id, vantage
 """
-_VANTAGES_SEEN: Final = """
-SELECT name, last_result_at FROM vantages WHERE last_result_at IS NOT NULL ORDER BY name
-"""
 _LAST_RESULT_AT: Final = "SELECT last_result_at FROM vantages WHERE name = $1"
 _MISSING_PARTITIONS: Final = """
 SELECT name FROM unnest($1::text[]) AS wanted (name) WHERE to_regclass(name) IS NULL
@@ -129,89 +127,6 @@ FROM pg_inherits
 JOIN pg_class AS child ON child.oid = pg_inherits.inhrelid
 WHERE pg_inherits.inhparent = 'results'::regclass
 ORDER BY child.relname
-"""
-# An interval with a caller-chosen id may be written twice (a retry after an unclear failure):
-# the second insert changes nothing.
-_INSERT_INTERVAL: Final = """
-INSERT INTO intervals (id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-ON CONFLICT (id) DO NOTHING
-"""
-_INSERT_INTERVAL_NEW_ID: Final = """
-INSERT INTO intervals (kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING id
-"""
-_CLOSE_INTERVAL: Final = """
-UPDATE intervals
-SET end_at = $2,
-    end_bound = COALESCE($3, end_bound),
-    detail = COALESCE($4, detail)
-WHERE id = $1 AND (end_at IS NULL OR end_at = $2)
-"""
-# Half-open overlap of [start_at, end_at) with [$1, $2); an open interval extends forever.
-_INSERT_EXCLUSION: Final = """
-INSERT INTO exclusions (service, start_at, end_at, reason, announced_at, note, added_by, added_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING id
-"""
-_REVOKE_EXCLUSION: Final = """
-UPDATE exclusions SET revoked_at = $1, revoked_by = $2, revoke_note = $3
-WHERE id = $4 AND revoked_at IS NULL
-RETURNING id, service, start_at, end_at, reason, announced_at, note, added_by, added_at, revoked_at,
-       revoked_by, revoke_note
-"""
-_EXCLUSIONS: Final = """
-SELECT id, service, start_at, end_at, reason, announced_at, note, added_by, added_at, revoked_at,
-       revoked_by, revoke_note
-FROM exclusions
-WHERE ($1::text IS NULL OR service = $1)
-  AND ($2::timestamptz IS NULL OR end_at > $2) AND ($3::timestamptz IS NULL OR start_at < $3)
-ORDER BY start_at, id
-"""
-_INSERT_NOTICE: Final = """
-INSERT INTO notices (service, notified_at, ref, added_by, added_at)
-VALUES ($1, $2, $3, $4, $5)
-RETURNING id
-"""
-_REVOKE_NOTICE: Final = """
-UPDATE notices SET revoked_at = $1, revoked_by = $2, revoke_note = $3
-WHERE id = $4 AND revoked_at IS NULL
-RETURNING id, service, notified_at, ref, added_by, added_at, revoked_at, revoked_by, revoke_note
-"""
-_NOTICES: Final = """
-SELECT id, service, notified_at, ref, added_by, added_at, revoked_at, revoked_by, revoke_note
-FROM notices
-WHERE ($1::text IS NULL OR service = $1)
-  AND ($2::timestamptz IS NULL OR notified_at >= $2)
-  AND ($3::timestamptz IS NULL OR notified_at < $3)
-ORDER BY notified_at, id
-"""
-_INTERVALS: Final = """
-SELECT id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail
-FROM intervals
-WHERE (end_at IS NULL OR end_at > $1) AND start_at < $2
-  AND ($3::text[] IS NULL OR kind = ANY ($3))
-  AND ($4::text IS NULL OR vantage = $4)
-  AND ($5::text IS NULL OR subject = $5)
-ORDER BY start_at, id
-"""
-_OPEN_INTERVALS: Final = """
-SELECT id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail
-FROM intervals
-WHERE vantage = $1 AND end_at IS NULL
-ORDER BY start_at, id
-"""
-# Rebuild: this vantage's derived intervals ($3) from $2 on are deleted, those running at $2 end
-# there.
-_DELETE_DERIVED: Final = """
-DELETE FROM intervals
-WHERE vantage = $1 AND subject <> '*' AND kind = ANY ($3) AND start_at >= $2
-"""
-_CUT_DERIVED: Final = """
-UPDATE intervals SET end_at = $2
-WHERE vantage = $1 AND subject <> '*' AND kind = ANY ($3)
-  AND start_at < $2 AND (end_at IS NULL OR end_at > $2)
 """
 # Per lookup table: find names; add names (in a stable order, so that two writers adding the same
 # new names wait on each other in the same order, never crosswise); read them all.
@@ -235,6 +150,88 @@ _LOOKUPS: Final = {
         "SELECT id, name FROM outcomes",
     ),
 }
+# What the shared methods run.
+_STATEMENTS: Final = Statements(
+    # A caller-chosen id may be written twice (a retry after an unclear failure): the second
+    # insert changes nothing.
+    insert_interval="""
+INSERT INTO intervals (id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (id) DO NOTHING
+""",
+    insert_interval_new_id="""
+INSERT INTO intervals (kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING id
+""",
+    close_interval="""
+UPDATE intervals
+SET end_at = $2, end_bound = COALESCE($3, end_bound), detail = COALESCE($4, detail)
+WHERE id = $1 AND (end_at IS NULL OR end_at = $2)
+""",
+    # Half-open overlap of [start_at, end_at) with [$1, $2); an open interval extends forever.
+    intervals="""
+SELECT id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail
+FROM intervals
+WHERE (end_at IS NULL OR end_at > $1) AND start_at < $2
+  AND ($3::text[] IS NULL OR kind = ANY ($3))
+  AND ($4::text IS NULL OR vantage = $4) AND ($5::text IS NULL OR subject = $5)
+ORDER BY start_at, id
+""",
+    open_intervals="""
+SELECT id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail
+FROM intervals WHERE vantage = $1 AND end_at IS NULL ORDER BY start_at, id
+""",
+    delete_derived="""
+DELETE FROM intervals
+WHERE vantage = $1 AND subject <> '*' AND kind = ANY ($3) AND start_at >= $2
+""",
+    cut_derived="""
+UPDATE intervals SET end_at = $2
+WHERE vantage = $1 AND subject <> '*' AND kind = ANY ($3)
+  AND start_at < $2 AND (end_at IS NULL OR end_at > $2)
+""",
+    insert_exclusion="""
+INSERT INTO exclusions (service, start_at, end_at, reason, announced_at, note, added_by, added_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING id
+""",
+    revoke_exclusion="""
+UPDATE exclusions SET revoked_at = $1, revoked_by = $2, revoke_note = $3
+WHERE id = $4 AND revoked_at IS NULL
+RETURNING id, service, start_at, end_at, reason, announced_at, note, added_by, added_at, revoked_at,
+       revoked_by, revoke_note
+""",
+    exclusions="""
+SELECT id, service, start_at, end_at, reason, announced_at, note, added_by, added_at, revoked_at,
+       revoked_by, revoke_note
+FROM exclusions
+WHERE ($1::text IS NULL OR service = $1)
+  AND ($2::timestamptz IS NULL OR end_at > $2) AND ($3::timestamptz IS NULL OR start_at < $3)
+ORDER BY start_at, id
+""",
+    insert_notice="""
+INSERT INTO notices (service, notified_at, ref, added_by, added_at)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING id
+""",
+    revoke_notice="""
+UPDATE notices SET revoked_at = $1, revoked_by = $2, revoke_note = $3
+WHERE id = $4 AND revoked_at IS NULL
+RETURNING id, service, notified_at, ref, added_by, added_at, revoked_at, revoked_by, revoke_note
+""",
+    notices="""
+SELECT id, service, notified_at, ref, added_by, added_at, revoked_at, revoked_by, revoke_note
+FROM notices
+WHERE ($1::text IS NULL OR service = $1)
+  AND ($2::timestamptz IS NULL OR notified_at >= $2)
+  AND ($3::timestamptz IS NULL OR notified_at < $3)
+ORDER BY notified_at, id
+""",
+    vantages_seen="""
+SELECT name, last_result_at FROM vantages WHERE last_result_at IS NOT NULL ORDER BY name
+""",
+)
 
 
 def redact_url(url: str) -> str:
@@ -266,7 +263,7 @@ def _secrets(url: str) -> list[str]:
     return sorted(secrets, key=len, reverse=True)
 
 
-class PostgresStore:
+class PostgresStore(RowStore):
     """Evidence in a PostgreSQL database; see the module docstring for the choices made.
 
     ``url`` is a libpq-style URL (``postgresql://user:password@host:port/database``); the database
@@ -283,8 +280,8 @@ class PostgresStore:
     ) -> None:
         if max_size < 1:
             raise ValueError(f"max_size must be at least 1, got {max_size}")
+        super().__init__(redact_url(url), _ROWS, _STATEMENTS)
         self._url = url
-        self._label = redact_url(url)
         self._secrets = _secrets(url)
         self._max_size = max_size
         self._connect_timeout = connect_timeout
@@ -357,41 +354,6 @@ class PostgresStore:
         """The latest applied migration."""
         return await self._run("reading the schema version", _schema_version)
 
-    async def write_results(self, results: Sequence[ProbeResult]) -> None:
-        """Append a batch of raw results in one transaction; results already stored are skipped."""
-        if results:
-            await self._run("writing results", lambda conn: self._write_results(conn, results))
-
-    async def results(
-        self,
-        *,
-        start: datetime,
-        end: datetime,
-        check: str | None = None,
-        vantage: str | None = None,
-    ) -> list[ProbeResult]:
-        """Raw results with ``start <= started_at < end``, in time order."""
-
-        async def select(conn: asyncpg.Connection) -> list[ProbeResult]:
-            bounds = (_ROWS.instant(start), _ROWS.instant(end))
-            vantage_id = None
-            if vantage is not None:
-                vantage_id = await self._find(conn, "vantages", vantage)
-                if vantage_id is None:
-                    return []  # no result ever named it
-            if check is None:
-                rows = await conn.fetch(_RESULTS_BY_TIME, *bounds, vantage_id)
-            else:
-                check_id = await self._find(conn, "checks", check)
-                if check_id is None:
-                    return []
-                rows = await conn.fetch(_RESULTS_BY_CHECK, *bounds, check_id, vantage_id)
-            for table in self._names.unknown(rows):
-                self._names.load(table, await conn.fetch(_LOOKUPS[table][2]))
-            return [_ROWS.result(row, self._names) for row in rows]
-
-        return await self._run("reading results", select)
-
     async def last_result_at(self, vantage: str) -> datetime | None:
         """When this vantage last recorded a result (the newest ``started_at``)."""
 
@@ -400,181 +362,6 @@ class PostgresStore:
             return instant
 
         return await self._run("reading the last result", select)
-
-    async def vantages_seen(self) -> dict[str, datetime]:
-        """Every vantage that recorded a result, with its newest ``started_at``."""
-
-        async def select(conn: asyncpg.Connection) -> dict[str, datetime]:
-            return {row["name"]: row["last_result_at"] for row in await conn.fetch(_VANTAGES_SEEN)}
-
-        return await self._run("reading the vantages seen", select)
-
-    async def open_interval(self, record: IntervalRecord) -> int:
-        """Store an interval (``end`` may be None: still open); return its id.
-
-        With ``record.id`` set, that id is used and writing the same record again is a no-op;
-        without, the store picks one from a sequence (small numbers, far from the random 62-bit
-        ids callers choose).
-        """
-
-        async def insert(conn: asyncpg.Connection) -> int:
-            row = _ROWS.interval_row(record)
-            if record.id is not None:
-                await conn.execute(_INSERT_INTERVAL, record.id, *row)
-                return record.id
-            return int(await conn.fetchval(_INSERT_INTERVAL_NEW_ID, *row))
-
-        return await self._run("recording an interval", insert)
-
-    async def close_interval(
-        self,
-        interval_id: int,
-        end: datetime,
-        end_bound: datetime | None = None,
-        detail: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Set the end of an open interval; ``end_bound`` and ``detail`` replace theirs if given.
-
-        Closing an unknown interval, or one already closed at another instant, is an error:
-        evidence is not rewritten. Closing it again at the same instant is a harmless repeat.
-        """
-
-        async def update(conn: asyncpg.Connection) -> None:
-            params = (
-                interval_id,
-                _ROWS.instant(end),
-                _ROWS.optional_instant(end_bound),
-                None if detail is None else detail_json(detail),
-            )
-            if await conn.execute(_CLOSE_INTERVAL, *params) == "UPDATE 0":
-                raise InvalidValueError(f"no open interval with id {interval_id}")
-
-        await self._run("closing an interval", update)
-
-    async def intervals(
-        self,
-        *,
-        start: datetime,
-        end: datetime,
-        kinds: Collection[IntervalKind] | None = None,
-        vantage: str | None = None,
-        subject: str | None = None,
-    ) -> list[IntervalRecord]:
-        """Intervals overlapping ``[start, end)``, open ones included, by start then id.
-
-        Overlap is half-open: an interval ending exactly at ``start``, or starting exactly at
-        ``end``, does not overlap.
-        """
-
-        async def select(conn: asyncpg.Connection) -> list[IntervalRecord]:
-            params = (
-                _ROWS.instant(start),
-                _ROWS.instant(end),
-                None if kinds is None else kind_values(kinds),
-                vantage,
-                subject,
-            )
-            return [_ROWS.interval(row) for row in await conn.fetch(_INTERVALS, *params)]
-
-        return await self._run("reading intervals", select)
-
-    async def open_intervals(self, vantage: str) -> list[IntervalRecord]:
-        """This vantage's intervals that are still open, by start then id."""
-
-        async def select(conn: asyncpg.Connection) -> list[IntervalRecord]:
-            return [_ROWS.interval(row) for row in await conn.fetch(_OPEN_INTERVALS, vantage)]
-
-        return await self._run("reading open intervals", select)
-
-    async def replace_intervals(
-        self, vantage: str, start: datetime, records: Sequence[IntervalRecord]
-    ) -> None:
-        """Replace this vantage's derived intervals from ``start`` on, in one transaction."""
-
-        async def replace(conn: asyncpg.Connection) -> None:
-            params = (vantage, _ROWS.instant(start), kind_values(DERIVED_KINDS))
-            rows = [(record.id, *_ROWS.interval_row(record)) for record in records]
-            if any(record.id is None for record in records):
-                raise InvalidValueError("replacement intervals need their ids")
-            async with conn.transaction():
-                await conn.execute(_DELETE_DERIVED, *params)
-                await conn.execute(_CUT_DERIVED, *params)
-                if rows:
-                    await conn.executemany(_INSERT_INTERVAL, rows)
-
-        await self._run("replacing intervals", replace)
-
-    async def add_exclusion(self, record: ExclusionRecord) -> int:
-        """Store a new exclusion; return its id."""
-
-        async def insert(conn: asyncpg.Connection) -> int:
-            return int(await conn.fetchval(_INSERT_EXCLUSION, *_ROWS.exclusion_row(record)))
-
-        return await self._run("adding an exclusion", insert)
-
-    async def revoke_exclusion(
-        self, exclusion_id: int, *, by: str, at: datetime, note: str
-    ) -> ExclusionRecord:
-        """Mark an exclusion revoked; unknown or already revoked is an error."""
-
-        async def update(conn: asyncpg.Connection) -> ExclusionRecord:
-            row = await conn.fetchrow(_REVOKE_EXCLUSION, _ROWS.instant(at), by, note, exclusion_id)
-            if row is None:
-                raise InvalidValueError(f"no exclusion {exclusion_id} that is not revoked")
-            return _ROWS.exclusion(row)
-
-        return await self._run("revoking an exclusion", update)
-
-    async def exclusions(
-        self,
-        *,
-        service: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> list[ExclusionRecord]:
-        """Exclusions overlapping ``[start, end)``, revoked ones included, by start then id."""
-
-        async def select(conn: asyncpg.Connection) -> list[ExclusionRecord]:
-            params = (service, _ROWS.optional_instant(start), _ROWS.optional_instant(end))
-            return [_ROWS.exclusion(row) for row in await conn.fetch(_EXCLUSIONS, *params)]
-
-        return await self._run("reading exclusions", select)
-
-    async def add_notice(self, record: NoticeRecord) -> int:
-        """Store a new provider notice; return its id."""
-
-        async def insert(conn: asyncpg.Connection) -> int:
-            return int(await conn.fetchval(_INSERT_NOTICE, *_ROWS.notice_row(record)))
-
-        return await self._run("adding a notice", insert)
-
-    async def revoke_notice(
-        self, notice_id: int, *, by: str, at: datetime, note: str
-    ) -> NoticeRecord:
-        """Mark a notice revoked; unknown or already revoked is an error."""
-
-        async def update(conn: asyncpg.Connection) -> NoticeRecord:
-            row = await conn.fetchrow(_REVOKE_NOTICE, _ROWS.instant(at), by, note, notice_id)
-            if row is None:
-                raise InvalidValueError(f"no notice {notice_id} that is not revoked")
-            return _ROWS.notice(row)
-
-        return await self._run("revoking a notice", update)
-
-    async def notices(
-        self,
-        *,
-        service: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> list[NoticeRecord]:
-        """Notices given at ``start <= at < end``, revoked ones included, by ``at`` then id."""
-
-        async def select(conn: asyncpg.Connection) -> list[NoticeRecord]:
-            params = (service, _ROWS.optional_instant(start), _ROWS.optional_instant(end))
-            return [_ROWS.notice(row) for row in await conn.fetch(_NOTICES, *params)]
-
-        return await self._run("reading notices", select)
 
     async def prune(self, before: datetime) -> int:
         """Drop the daily partitions that end at or before ``before``; return the rows they held.
@@ -629,6 +416,60 @@ class PostgresStore:
         except _FAILURES as error:
             raise self._error(operation, error) from _cause(error, self._secrets)
 
+    async def _fetch(
+        self, operation: str, sql: str, params: Params, decode: Callable[[Sequence[Any]], _T]
+    ) -> list[_T]:
+        async def fetch(conn: asyncpg.Connection) -> list[_T]:
+            return [decode(row) for row in await conn.fetch(sql, *params())]
+
+        return await self._run(operation, fetch)
+
+    async def _change(self, operation: str, sql: str, params: Params) -> int:
+        async def change(conn: asyncpg.Connection) -> int:
+            status: str = await conn.execute(sql, *params())
+            return int(status.rpartition(" ")[2])  # "UPDATE 1", "INSERT 0 1"
+
+        return await self._run(operation, change)
+
+    async def _change_together(self, operation: str, steps: Steps) -> None:
+        async def change(conn: asyncpg.Connection) -> None:
+            planned = steps()
+            async with conn.transaction():
+                for sql, rows in planned:
+                    if rows:
+                        await conn.executemany(sql, rows)
+
+        await self._run(operation, change)
+
+    async def _write_results(self, results: Sequence[ProbeResult]) -> None:
+        """COPY the batch in through the staging table, in one transaction."""
+        await self._run("writing results", lambda conn: self._copy_results(conn, results))
+
+    async def _results(
+        self, start: datetime, end: datetime, check: str | None, vantage: str | None
+    ) -> list[ProbeResult]:
+        """The results asked for; ties in time come by check, then vantage."""
+
+        async def select(conn: asyncpg.Connection) -> list[ProbeResult]:
+            bounds = (_ROWS.instant(start), _ROWS.instant(end))
+            vantage_id = None
+            if vantage is not None:
+                vantage_id = await self._find(conn, "vantages", vantage)
+                if vantage_id is None:
+                    return []  # no result ever named it
+            if check is None:
+                rows = await conn.fetch(_RESULTS_BY_TIME, *bounds, vantage_id)
+            else:
+                check_id = await self._find(conn, "checks", check)
+                if check_id is None:
+                    return []
+                rows = await conn.fetch(_RESULTS_BY_CHECK, *bounds, check_id, vantage_id)
+            for table in self._names.unknown(rows):
+                self._names.load(table, await conn.fetch(_LOOKUPS[table][2]))
+            return [_ROWS.result(row, self._names) for row in rows]
+
+        return await self._run("reading results", select)
+
     def _error(self, operation: str, error: BaseException) -> StorageError:
         """One line naming the store and the operation, never repeating a password."""
         reason = " ".join(str(error).split())
@@ -644,9 +485,7 @@ class PostgresStore:
             f"{self._label}: {operation}: {reason or type(error).__name__}", refused=refused
         )
 
-    async def _write_results(
-        self, conn: asyncpg.Connection, results: Sequence[ProbeResult]
-    ) -> None:
+    async def _copy_results(self, conn: asyncpg.Connection, results: Sequence[ProbeResult]) -> None:
         # Everything is checked before anything is sent: a bad value fails the batch whole.
         days = {_day(_ROWS.instant(result.started_at)) for result in results}
         for result in results:

@@ -15,7 +15,8 @@ How it meets the :class:`~monitor.store.base.Store` contract, and why:
   ``vantages``, ``checks`` and ``outcomes`` (a row per name, added when a name first appears): raw
   results are nearly all of the data, and a repeated name costs more than the rest of a row.
   Intervals are few and keep their names as text (schema: :mod:`monitor.store.migrations`).
-  Rows become records and back through :mod:`monitor.store.codec`, as in the PostgreSQL store.
+- **What both stores do alike** (:mod:`monitor.store.rowstore`, :mod:`monitor.store.codec`) is
+  shared with the PostgreSQL store; this module gives its SQL and how it runs.
 - **Every failure is a one-line** :class:`~monitor.errors.StorageError` naming the store and the
   operation: ``sqlite:///x.db: writing results: database is locked``.
 """
@@ -24,19 +25,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import sqlite3
-from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from ..errors import StorageError
-from ..evidence import DERIVED_KINDS, ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from ..results import ProbeResult
 from .codec import SQLITE_ROWS as _ROWS
-from .codec import InvalidValueError, NameIds, detail_json, kind_values
+from .codec import InvalidValueError, NameIds
 from .migrations import SQLITE, SQLITE_MIGRATIONS_TABLE
+from .rowstore import Params, RowStore, Statements, Steps
 
 __all__ = ["BUSY_TIMEOUT_MS", "PRUNE_CHUNK", "SQLiteStore"]
 
@@ -74,101 +74,9 @@ WHERE started_at >= :start AND started_at < :end
   AND (:vantage IS NULL OR vantage = :vantage)
 ORDER BY started_at, id
 """
-_VANTAGES_SEEN: Final = """
-SELECT name, last_result_at FROM vantages WHERE last_result_at IS NOT NULL ORDER BY name
-"""
 _PRUNE: Final = """
 DELETE FROM results
 WHERE id IN (SELECT id FROM results WHERE started_at < ? ORDER BY started_at LIMIT ?)
-"""
-# An interval with a caller-chosen id may be written twice (a retry after an unclear failure):
-# the second insert changes nothing.
-_INSERT_INTERVAL: Final = """
-INSERT INTO intervals (id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (id) DO NOTHING
-"""
-_INSERT_INTERVAL_NEW_ID: Final = """
-INSERT INTO intervals (kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-RETURNING id
-"""
-_CLOSE_INTERVAL: Final = """
-UPDATE intervals
-SET end_at = :end,
-    end_bound = COALESCE(:end_bound, end_bound),
-    detail = COALESCE(:detail, detail)
-WHERE id = :id AND (end_at IS NULL OR end_at = :end)
-"""
-# Half-open overlap of [start_at, end_at) with [:start, :end); an open interval extends forever.
-_INTERVALS: Final = """
-SELECT id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail
-FROM intervals
-WHERE (end_at IS NULL OR end_at > :start) AND start_at < :end
-  AND (:kinds IS NULL OR kind IN (SELECT value FROM json_each(:kinds)))
-  AND (:vantage IS NULL OR vantage = :vantage)
-  AND (:subject IS NULL OR subject = :subject)
-ORDER BY start_at, id
-"""
-# Rebuild: this vantage's derived intervals (kinds given as a JSON array) from :start on are
-# deleted, those running at :start end there.
-_DELETE_DERIVED: Final = """
-DELETE FROM intervals
-WHERE vantage = :vantage AND subject <> '*' AND kind IN (SELECT value FROM json_each(:kinds))
-  AND start_at >= :start
-"""
-_CUT_DERIVED: Final = """
-UPDATE intervals SET end_at = :start
-WHERE vantage = :vantage AND subject <> '*' AND kind IN (SELECT value FROM json_each(:kinds))
-  AND start_at < :start AND (end_at IS NULL OR end_at > :start)
-"""
-_INSERT_EXCLUSION: Final = """
-INSERT INTO exclusions (service, start_at, end_at, reason, announced_at, note, added_by, added_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-RETURNING id
-"""
-_REVOKE_EXCLUSION: Final = """
-UPDATE exclusions SET revoked_at = ?, revoked_by = ?, revoke_note = ?
-WHERE id = ? AND revoked_at IS NULL
-"""
-_EXCLUSION_BY_ID: Final = """
-SELECT id, service, start_at, end_at, reason, announced_at, note, added_by, added_at, revoked_at,
-       revoked_by, revoke_note
-FROM exclusions WHERE id = ?
-"""
-_EXCLUSIONS: Final = """
-SELECT id, service, start_at, end_at, reason, announced_at, note, added_by, added_at, revoked_at,
-       revoked_by, revoke_note
-FROM exclusions
-WHERE (:service IS NULL OR service = :service)
-  AND (:start IS NULL OR end_at > :start) AND (:end IS NULL OR start_at < :end)
-ORDER BY start_at, id
-"""
-_INSERT_NOTICE: Final = """
-INSERT INTO notices (service, notified_at, ref, added_by, added_at)
-VALUES (?, ?, ?, ?, ?)
-RETURNING id
-"""
-_REVOKE_NOTICE: Final = """
-UPDATE notices SET revoked_at = ?, revoked_by = ?, revoke_note = ?
-WHERE id = ? AND revoked_at IS NULL
-"""
-_NOTICE_BY_ID: Final = """
-SELECT id, service, notified_at, ref, added_by, added_at, revoked_at, revoked_by, revoke_note
-FROM notices WHERE id = ?
-"""
-_NOTICES: Final = """
-SELECT id, service, notified_at, ref, added_by, added_at, revoked_at, revoked_by, revoke_note
-FROM notices
-WHERE (:service IS NULL OR service = :service)
-  AND (:start IS NULL OR notified_at >= :start) AND (:end IS NULL OR notified_at < :end)
-ORDER BY notified_at, id
-"""
-_OPEN_INTERVALS: Final = """
-SELECT id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail
-FROM intervals
-WHERE vantage = ? AND end_at IS NULL
-ORDER BY start_at, id
 """
 # Per lookup table: add a name if new; read one id; read them all.
 _LOOKUPS: Final = {
@@ -188,9 +96,92 @@ _LOOKUPS: Final = {
         "SELECT id, name FROM outcomes",
     ),
 }
+# What the shared methods run; ?N is the N-th parameter, as often as needed.
+_STATEMENTS: Final = Statements(
+    # A caller-chosen id may be written twice (a retry after an unclear failure): the second
+    # insert changes nothing.
+    insert_interval="""
+INSERT INTO intervals (id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO NOTHING
+""",
+    insert_interval_new_id="""
+INSERT INTO intervals (kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING id
+""",
+    close_interval="""
+UPDATE intervals
+SET end_at = ?2, end_bound = COALESCE(?3, end_bound), detail = COALESCE(?4, detail)
+WHERE id = ?1 AND (end_at IS NULL OR end_at = ?2)
+""",
+    # Half-open overlap of [start_at, end_at) with [?1, ?2); an open interval extends forever.
+    # Kinds come as a JSON array.
+    intervals="""
+SELECT id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail
+FROM intervals
+WHERE (end_at IS NULL OR end_at > ?1) AND start_at < ?2
+  AND (?3 IS NULL OR kind IN (SELECT value FROM json_each(?3)))
+  AND (?4 IS NULL OR vantage = ?4) AND (?5 IS NULL OR subject = ?5)
+ORDER BY start_at, id
+""",
+    open_intervals="""
+SELECT id, kind, vantage, subject, start_at, end_at, start_bound, end_bound, detail
+FROM intervals WHERE vantage = ?1 AND end_at IS NULL ORDER BY start_at, id
+""",
+    delete_derived="""
+DELETE FROM intervals
+WHERE vantage = ?1 AND subject <> '*' AND kind IN (SELECT value FROM json_each(?3))
+  AND start_at >= ?2
+""",
+    cut_derived="""
+UPDATE intervals SET end_at = ?2
+WHERE vantage = ?1 AND subject <> '*' AND kind IN (SELECT value FROM json_each(?3))
+  AND start_at < ?2 AND (end_at IS NULL OR end_at > ?2)
+""",
+    insert_exclusion="""
+INSERT INTO exclusions (service, start_at, end_at, reason, announced_at, note, added_by, added_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING id
+""",
+    revoke_exclusion="""
+UPDATE exclusions SET revoked_at = ?1, revoked_by = ?2, revoke_note = ?3
+WHERE id = ?4 AND revoked_at IS NULL
+RETURNING id, service, start_at, end_at, reason, announced_at, note, added_by, added_at,
+          revoked_at, revoked_by, revoke_note
+""",
+    exclusions="""
+SELECT id, service, start_at, end_at, reason, announced_at, note, added_by, added_at, revoked_at,
+       revoked_by, revoke_note
+FROM exclusions
+WHERE (?1 IS NULL OR service = ?1)
+  AND (?2 IS NULL OR end_at > ?2) AND (?3 IS NULL OR start_at < ?3)
+ORDER BY start_at, id
+""",
+    insert_notice="""
+INSERT INTO notices (service, notified_at, ref, added_by, added_at)
+VALUES (?, ?, ?, ?, ?)
+RETURNING id
+""",
+    revoke_notice="""
+UPDATE notices SET revoked_at = ?1, revoked_by = ?2, revoke_note = ?3
+WHERE id = ?4 AND revoked_at IS NULL
+RETURNING id, service, notified_at, ref, added_by, added_at, revoked_at, revoked_by, revoke_note
+""",
+    notices="""
+SELECT id, service, notified_at, ref, added_by, added_at, revoked_at, revoked_by, revoke_note
+FROM notices
+WHERE (?1 IS NULL OR service = ?1)
+  AND (?2 IS NULL OR notified_at >= ?2) AND (?3 IS NULL OR notified_at < ?3)
+ORDER BY notified_at, id
+""",
+    vantages_seen="""
+SELECT name, last_result_at FROM vantages WHERE last_result_at IS NOT NULL ORDER BY name
+""",
+)
 
 
-class SQLiteStore:
+class SQLiteStore(RowStore):
     """Evidence in one SQLite file; see the module docstring for the choices made.
 
     ``path`` is the database file; missing parent directories are created by :meth:`open`.
@@ -199,8 +190,8 @@ class SQLiteStore:
     def __init__(self, path: str | Path, *, prune_chunk: int = PRUNE_CHUNK) -> None:
         if prune_chunk < 1:
             raise ValueError(f"prune_chunk must be at least 1, got {prune_chunk}")
+        super().__init__(f"sqlite:///{path}", _ROWS, _STATEMENTS)
         self._path = Path(path)
-        self._label = f"sqlite:///{path}"
         self._prune_chunk = prune_chunk
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
@@ -235,240 +226,9 @@ class SQLiteStore:
         """The latest applied migration."""
         return await self._run("reading the schema version", _schema_version)
 
-    async def write_results(self, results: Sequence[ProbeResult]) -> None:
-        """Append a batch of raw results in one transaction."""
-        if results:
-            await self._run("writing results", lambda conn: self._insert_results(conn, results))
-
-    async def results(
-        self,
-        *,
-        start: datetime,
-        end: datetime,
-        check: str | None = None,
-        vantage: str | None = None,
-    ) -> list[ProbeResult]:
-        """Raw results with ``start <= started_at < end``, in time order (ties in write order)."""
-
-        def select(conn: sqlite3.Connection) -> list[ProbeResult]:
-            params = {
-                "start": _ROWS.instant(start),
-                "end": _ROWS.instant(end),
-                "check": None,
-                "vantage": None,
-            }
-            for key, table, name in (("check", "checks", check), ("vantage", "vantages", vantage)):
-                if name is not None:
-                    params[key] = self._find(conn, table, name)
-                    if params[key] is None:
-                        return []  # no result ever named it
-            query = _RESULTS_BY_TIME if check is None else _RESULTS_BY_CHECK
-            rows = conn.execute(query, params).fetchall()
-            for table in self._names.unknown(rows):
-                self._names.load(table, conn.execute(_LOOKUPS[table][2]))
-            return [_ROWS.result(row, self._names) for row in rows]
-
-        return await self._run("reading results", select)
-
     async def last_result_at(self, vantage: str) -> datetime | None:
         """When this vantage last recorded a result (the newest ``started_at``)."""
-
         return (await self.vantages_seen()).get(vantage)
-
-    async def vantages_seen(self) -> dict[str, datetime]:
-        """Every vantage that recorded a result, with its newest ``started_at``."""
-
-        def select(conn: sqlite3.Connection) -> dict[str, datetime]:
-            return {name: _ROWS.read_instant(us) for name, us in conn.execute(_VANTAGES_SEEN)}
-
-        return await self._run("reading the vantages seen", select)
-
-    async def open_interval(self, record: IntervalRecord) -> int:
-        """Store an interval (``end`` may be None: still open); return its id.
-
-        With ``record.id`` set, that id is used and writing the same record again is a no-op;
-        without, the store picks one.
-        """
-
-        def insert(conn: sqlite3.Connection) -> int:
-            row = _ROWS.interval_row(record)
-            if record.id is not None:
-                conn.execute(_INSERT_INTERVAL, (record.id, *row))
-                return record.id
-            # One statement commits on its own; fetch every row so that it completes.
-            ((interval_id,),) = conn.execute(_INSERT_INTERVAL_NEW_ID, row).fetchall()
-            return int(interval_id)
-
-        return await self._run("recording an interval", insert)
-
-    async def close_interval(
-        self,
-        interval_id: int,
-        end: datetime,
-        end_bound: datetime | None = None,
-        detail: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Set the end of an open interval; ``end_bound`` and ``detail`` replace theirs if given.
-
-        Closing an unknown interval, or one already closed at another instant, is an error:
-        evidence is not rewritten. Closing it again at the same instant is a harmless repeat.
-        """
-
-        def update(conn: sqlite3.Connection) -> None:
-            params = {
-                "id": interval_id,
-                "end": _ROWS.instant(end),
-                "end_bound": _ROWS.optional_instant(end_bound),
-                "detail": None if detail is None else detail_json(detail),
-            }
-            if conn.execute(_CLOSE_INTERVAL, params).rowcount == 0:
-                raise InvalidValueError(f"no open interval with id {interval_id}")
-
-        await self._run("closing an interval", update)
-
-    async def intervals(
-        self,
-        *,
-        start: datetime,
-        end: datetime,
-        kinds: Collection[IntervalKind] | None = None,
-        vantage: str | None = None,
-        subject: str | None = None,
-    ) -> list[IntervalRecord]:
-        """Intervals overlapping ``[start, end)``, open ones included, by start then id.
-
-        Overlap is half-open: an interval ending exactly at ``start``, or starting exactly at
-        ``end``, does not overlap.
-        """
-
-        def select(conn: sqlite3.Connection) -> list[IntervalRecord]:
-            params = {
-                "start": _ROWS.instant(start),
-                "end": _ROWS.instant(end),
-                "kinds": None if kinds is None else json.dumps(kind_values(kinds)),
-                "vantage": vantage,
-                "subject": subject,
-            }
-            return [_ROWS.interval(row) for row in conn.execute(_INTERVALS, params)]
-
-        return await self._run("reading intervals", select)
-
-    async def open_intervals(self, vantage: str) -> list[IntervalRecord]:
-        """This vantage's intervals that are still open, by start then id."""
-
-        def select(conn: sqlite3.Connection) -> list[IntervalRecord]:
-            return [_ROWS.interval(row) for row in conn.execute(_OPEN_INTERVALS, (vantage,))]
-
-        return await self._run("reading open intervals", select)
-
-    async def replace_intervals(
-        self, vantage: str, start: datetime, records: Sequence[IntervalRecord]
-    ) -> None:
-        """Replace this vantage's derived intervals from ``start`` on, in one transaction."""
-
-        def replace(conn: sqlite3.Connection) -> None:
-            params = {
-                "vantage": vantage,
-                "start": _ROWS.instant(start),
-                "kinds": json.dumps(kind_values(DERIVED_KINDS)),
-            }
-            rows = [_ROWS.interval_row(record) for record in records]
-            if any(record.id is None for record in records):
-                raise InvalidValueError("replacement intervals need their ids")
-            with _transaction(conn):
-                conn.execute(_DELETE_DERIVED, params)
-                conn.execute(_CUT_DERIVED, params)
-                pairs = zip(records, rows, strict=True)
-                conn.executemany(_INSERT_INTERVAL, [(record.id, *row) for record, row in pairs])
-
-        await self._run("replacing intervals", replace)
-
-    async def add_exclusion(self, record: ExclusionRecord) -> int:
-        """Store a new exclusion; return its id."""
-
-        def insert(conn: sqlite3.Connection) -> int:
-            row = _ROWS.exclusion_row(record)
-            ((ident,),) = conn.execute(_INSERT_EXCLUSION, row).fetchall()
-            return int(ident)
-
-        return await self._run("adding an exclusion", insert)
-
-    async def revoke_exclusion(
-        self, exclusion_id: int, *, by: str, at: datetime, note: str
-    ) -> ExclusionRecord:
-        """Mark an exclusion revoked; unknown or already revoked is an error."""
-
-        def update(conn: sqlite3.Connection) -> ExclusionRecord:
-            with _transaction(conn):
-                params = (_ROWS.instant(at), by, note, exclusion_id)
-                if conn.execute(_REVOKE_EXCLUSION, params).rowcount == 0:
-                    raise InvalidValueError(f"no exclusion {exclusion_id} that is not revoked")
-                row = conn.execute(_EXCLUSION_BY_ID, (exclusion_id,)).fetchone()
-            return _ROWS.exclusion(row)
-
-        return await self._run("revoking an exclusion", update)
-
-    async def exclusions(
-        self,
-        *,
-        service: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> list[ExclusionRecord]:
-        """Exclusions overlapping ``[start, end)``, revoked ones included, by start then id."""
-
-        def select(conn: sqlite3.Connection) -> list[ExclusionRecord]:
-            params = {
-                "service": service,
-                "start": _ROWS.optional_instant(start),
-                "end": _ROWS.optional_instant(end),
-            }
-            return [_ROWS.exclusion(row) for row in conn.execute(_EXCLUSIONS, params)]
-
-        return await self._run("reading exclusions", select)
-
-    async def add_notice(self, record: NoticeRecord) -> int:
-        """Store a new provider notice; return its id."""
-
-        def insert(conn: sqlite3.Connection) -> int:
-            ((ident,),) = conn.execute(_INSERT_NOTICE, _ROWS.notice_row(record)).fetchall()
-            return int(ident)
-
-        return await self._run("adding a notice", insert)
-
-    async def revoke_notice(
-        self, notice_id: int, *, by: str, at: datetime, note: str
-    ) -> NoticeRecord:
-        """Mark a notice revoked; unknown or already revoked is an error."""
-
-        def update(conn: sqlite3.Connection) -> NoticeRecord:
-            with _transaction(conn):
-                params = (_ROWS.instant(at), by, note, notice_id)
-                if conn.execute(_REVOKE_NOTICE, params).rowcount == 0:
-                    raise InvalidValueError(f"no notice {notice_id} that is not revoked")
-                row = conn.execute(_NOTICE_BY_ID, (notice_id,)).fetchone()
-            return _ROWS.notice(row)
-
-        return await self._run("revoking a notice", update)
-
-    async def notices(
-        self,
-        *,
-        service: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> list[NoticeRecord]:
-        """Notices given at ``start <= at < end``, revoked ones included, by ``at`` then id."""
-
-        def select(conn: sqlite3.Connection) -> list[NoticeRecord]:
-            params = {
-                "service": service,
-                "start": _ROWS.optional_instant(start),
-                "end": _ROWS.optional_instant(end),
-            }
-            return [_ROWS.notice(row) for row in conn.execute(_NOTICES, params)]
-
-        return await self._run("reading notices", select)
 
     async def prune(self, before: datetime) -> int:
         """Delete results with ``started_at < before`` in chunks; return how many. Intervals stay.
@@ -534,6 +294,55 @@ class SQLiteStore:
             conn.close()
             raise
         return conn
+
+    async def _fetch(
+        self, operation: str, sql: str, params: Params, decode: Callable[[Sequence[Any]], _T]
+    ) -> list[_T]:
+        # One statement commits on its own; every row is fetched, so that it completes.
+        return await self._run(
+            operation, lambda conn: [decode(row) for row in conn.execute(sql, params()).fetchall()]
+        )
+
+    async def _change(self, operation: str, sql: str, params: Params) -> int:
+        return await self._run(operation, lambda conn: conn.execute(sql, params()).rowcount)
+
+    async def _change_together(self, operation: str, steps: Steps) -> None:
+        def change(conn: sqlite3.Connection) -> None:
+            planned = steps()
+            with _transaction(conn):
+                for sql, rows in planned:
+                    conn.executemany(sql, rows)
+
+        await self._run(operation, change)
+
+    async def _write_results(self, results: Sequence[ProbeResult]) -> None:
+        """Insert the batch and move the vantages' newest instants, in one transaction."""
+        await self._run("writing results", lambda conn: self._insert_results(conn, results))
+
+    async def _results(
+        self, start: datetime, end: datetime, check: str | None, vantage: str | None
+    ) -> list[ProbeResult]:
+        """The results asked for; ties in time come in write order."""
+
+        def select(conn: sqlite3.Connection) -> list[ProbeResult]:
+            params = {
+                "start": _ROWS.instant(start),
+                "end": _ROWS.instant(end),
+                "check": None,
+                "vantage": None,
+            }
+            for key, table, name in (("check", "checks", check), ("vantage", "vantages", vantage)):
+                if name is not None:
+                    params[key] = self._find(conn, table, name)
+                    if params[key] is None:
+                        return []  # no result ever named it
+            query = _RESULTS_BY_TIME if check is None else _RESULTS_BY_CHECK
+            rows = conn.execute(query, params).fetchall()
+            for table in self._names.unknown(rows):
+                self._names.load(table, conn.execute(_LOOKUPS[table][2]))
+            return [_ROWS.result(row, self._names) for row in rows]
+
+        return await self._run("reading results", select)
 
     def _insert_results(self, conn: sqlite3.Connection, results: Sequence[ProbeResult]) -> None:
         added: dict[tuple[str, str], int] = {}

@@ -237,6 +237,15 @@ def test_kinds() -> None:
         SQLITE_ROWS.interval((1, "nap", "eu-west", "shop/api", 0, None, None, None, "{}"))
 
 
+def test_kinds_as_a_parameter() -> None:
+    """A query's kinds go to SQLite as a JSON array and to PostgreSQL as a list, both sorted."""
+    kinds = [IntervalKind.OUTAGE, IntervalKind.BLIP]
+    assert SQLITE_ROWS.kinds(kinds) == '["blip","outage"]'
+    assert POSTGRES_ROWS.kinds(kinds) == ["blip", "outage"]
+    with pytest.raises(InvalidValueError, match="unknown interval kind 'nap'"):
+        POSTGRES_ROWS.kinds(["nap"])
+
+
 def test_outcomes() -> None:
     """A stored outcome name reads back as its Outcome; one this program does not know is refused."""
     assert outcome("up") is Outcome.UP
