@@ -307,36 +307,39 @@ class RowCodec(Generic[InstantT, TextsT]):
             named[field] = self.read_optional_instant(named[field])
         return {**named, "id": ident}
 
-    def result_row(self, result: ProbeResult, ids: Callable[[str, str], int]) -> tuple[Any, ...]:
-        """A result's :data:`RESULT_COLUMNS`; ``ids(table, name)`` gives a lookup table's id."""
+    def result_row(
+        self, result: ProbeResult, vantage: int, check: int, outcome: int
+    ) -> tuple[Any, ...]:
+        """A result's :data:`RESULT_COLUMNS`, given the lookup ids of its vantage, check and
+        outcome."""
+        instant, cert = self._instant, result.cert_expires_at  # for every result: no detours
         return (
-            ids("vantages", result.vantage),
-            ids("checks", result.check),
-            self.instant(result.started_at),
+            vantage,
+            check,
+            instant(result.started_at),
             round(result.latency * 1_000_000),
-            ids("outcomes", result.outcome.value),
+            outcome,
             result.status,
             result.bytes_read,
             result.detail,
-            self.optional_instant(result.cert_expires_at),
+            None if cert is None else instant(cert),
             self._texts(result.answers) if result.answers else None,
         )
 
     def result(self, row: Iterable[Any], names: NameIds) -> ProbeResult:
         """A result from its :data:`RESULT_COLUMNS`, its ids named by ``names``."""
-        vantage, check, started_at, latency_us, kept, status, bytes_read, detail, cert, answers = (
-            row
-        )
+        vantage, check, started_at, latency_us, kept, status, size, detail, cert, answers = row
+        read = self._read_instant  # called for every result read: no detours
         return ProbeResult(
             check=names.name("checks", check),
             vantage=names.name("vantages", vantage),
-            started_at=self.read_instant(started_at),
+            started_at=read(started_at),
             latency=latency_us / 1_000_000,
             outcome=outcome(names.name("outcomes", kept)),
             detail=detail,
             status=status,
-            bytes_read=bytes_read,
-            cert_expires_at=self.read_optional_instant(cert),
+            bytes_read=size,
+            cert_expires_at=None if cert is None else read(cert),
             answers=tuple(self._read_texts(answers)) if answers else (),
         )
 

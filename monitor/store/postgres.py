@@ -47,7 +47,7 @@ import asyncpg
 from ..errors import StorageError
 from ..results import ProbeResult
 from .codec import POSTGRES_ROWS as _ROWS
-from .codec import RESULT_COLUMNS, InvalidValueError, NameIds
+from .codec import RESULT_COLUMNS, InvalidValueError, NameIds, aware
 from .migrations import POSTGRES, POSTGRES_MIGRATIONS_TABLE
 from .rowstore import Params, RowStore, Statements, Steps
 
@@ -487,9 +487,10 @@ class PostgresStore(RowStore):
 
     async def _copy_results(self, conn: asyncpg.Connection, results: Sequence[ProbeResult]) -> None:
         # Everything is checked before anything is sent: a bad value fails the batch whole.
-        days = {_day(_ROWS.instant(result.started_at)) for result in results}
+        days = {_day(aware(result.started_at)) for result in results}
         for result in results:
-            _ROWS.optional_instant(result.cert_expires_at)  # refuses a naive one
+            if result.cert_expires_at is not None:
+                aware(result.cert_expires_at)
         await self._ensure_partitions(conn, days)
         try:
             await self._write_batch(conn, results)
@@ -511,11 +512,16 @@ class PostgresStore(RowStore):
                 ("outcomes", {result.outcome.value for result in results}),
             ):
                 ids[table], added[table] = await self._resolve(conn, table, names)
-
-            def id_of(table: str, name: str) -> int:
-                return ids[table][name]
-
-            records = [_ROWS.result_row(result, id_of) for result in results]
+            vantages, checks, outcomes = ids["vantages"], ids["checks"], ids["outcomes"]
+            records = [
+                _ROWS.result_row(
+                    result,
+                    vantages[result.vantage],
+                    checks[result.check],
+                    outcomes[result.outcome.value],
+                )
+                for result in results
+            ]
             await conn.copy_records_to_table(
                 "results_staging", records=records, columns=RESULT_COLUMNS
             )

@@ -358,7 +358,15 @@ class SQLiteStore(RowStore):
             return added[table, name]
 
         with _transaction(conn):
-            rows = [_ROWS.result_row(result, ident) for result in results]
+            rows = [
+                _ROWS.result_row(
+                    result,
+                    ident("vantages", result.vantage),
+                    ident("checks", result.check),
+                    ident("outcomes", result.outcome.value),
+                )
+                for result in results
+            ]
             conn.executemany(_INSERT_RESULT, rows)
             newest = _ROWS.newest(rows)
             conn.executemany(_SEEN, [(us, us, vantage) for vantage, us in newest])

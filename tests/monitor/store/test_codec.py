@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -58,15 +58,16 @@ def named_ids() -> NameIds:
     return names
 
 
-def ids_of(names: NameIds) -> Callable[[str, str], int]:
-    """``ids(table, name)`` for :meth:`RowCodec.result_row`, from a cache that knows them all."""
+def row_of(codec: RowCodec[Any, Any], result: ProbeResult, names: NameIds) -> tuple[Any, ...]:
+    """:meth:`RowCodec.result_row` with the ids ``names`` knows."""
 
-    def ids(table: str, name: str) -> int:
-        ident = names.id(table, name)
-        assert ident is not None
-        return ident
+    def ident(table: str, name: str) -> int:
+        found = names.id(table, name)
+        assert found is not None
+        return found
 
-    return ids
+    vantage, check = ident("vantages", result.vantage), ident("checks", result.check)
+    return codec.result_row(result, vantage, check, ident("outcomes", result.outcome.value))
 
 
 @pytest.mark.parametrize("codec", CODECS)
@@ -159,7 +160,7 @@ def test_annotation_columns_cover_their_records() -> None:
 def test_result_round_trip(codec: RowCodec[Any, Any], result: ProbeResult) -> None:
     """A result comes back equal, its names through their lookup ids, in RESULT_COLUMNS order."""
     names = named_ids()
-    row = codec.result_row(result, ids_of(names))
+    row = row_of(codec, result, names)
     assert len(row) == len(RESULT_COLUMNS)
     assert (row[0], row[1]) == (3, 11)
     assert codec.result(row, names) == result
@@ -169,7 +170,7 @@ def test_result_round_trip(codec: RowCodec[Any, Any], result: ProbeResult) -> No
 def test_no_answers_are_null(codec: RowCodec[Any, Any]) -> None:
     """A result without answers stores NULL, not an empty array."""
     result = ProbeResult("shop/api", "eu-west", T0, 0.5, Outcome.UP)
-    assert codec.result_row(result, ids_of(named_ids()))[-1] is None
+    assert row_of(codec, result, named_ids())[-1] is None
 
 
 def test_sqlite_columns() -> None:
@@ -177,7 +178,7 @@ def test_sqlite_columns() -> None:
     result = ProbeResult(
         "shop/api", "eu-west", T0, 0.0123456789, Outcome.UP, answers=("a", "ö"), cert_expires_at=T0
     )
-    row = SQLITE_ROWS.result_row(result, ids_of(named_ids()))
+    row = row_of(SQLITE_ROWS, result, named_ids())
     expected_us = int(T0.timestamp()) * 1_000_000
     assert row[2] == row[8] == expected_us
     assert row[3] == 12_346  # latency in whole microseconds, rounded
@@ -187,7 +188,7 @@ def test_sqlite_columns() -> None:
 def test_postgres_columns() -> None:
     """PostgreSQL keeps instants as the datetimes given and answers as a list of text."""
     result = ProbeResult("shop/api", "eu-west", T0, 0.25, Outcome.UP, answers=("a",))
-    row = POSTGRES_ROWS.result_row(result, ids_of(named_ids()))
+    row = row_of(POSTGRES_ROWS, result, named_ids())
     assert row[2] is T0
     assert row[3] == 250_000
     assert row[9] == ["a"]
@@ -269,9 +270,7 @@ def test_name_ids_both_ways() -> None:
 def test_name_ids_unknown_tables() -> None:
     """The tables to read again are those where a result row holds an id not cached yet."""
     names = named_ids()
-    row = SQLITE_ROWS.result_row(
-        ProbeResult("shop/api", "eu-west", T0, 0.1, Outcome.UP), ids_of(names)
-    )
+    row = row_of(SQLITE_ROWS, ProbeResult("shop/api", "eu-west", T0, 0.1, Outcome.UP), names)
     assert names.unknown([row]) == []
     foreign = (4, row[1], row[2], row[3], 99, *row[5:])
     assert names.unknown([row, foreign]) == ["vantages", "outcomes"]
@@ -288,5 +287,5 @@ def test_newest_by_vantage(codec: RowCodec[Any, Any]) -> None:
         ProbeResult("shop/api", "us-east", at(5), 0.1, Outcome.UP),
         ProbeResult("shop/api", "eu-west", at(10), 0.1, Outcome.UP),
     ]
-    rows = [codec.result_row(result, ids_of(names)) for result in results]
+    rows = [row_of(codec, result, names) for result in results]
     assert codec.newest(rows) == [(1, codec.instant(at(5))), (3, codec.instant(at(20)))]
