@@ -132,9 +132,11 @@ class Verdict:
         down = [v.vantage for v in self.views if within(v.down)]
         return measuring, down
 
-    def unconfirmed_at(self, instant: datetime) -> bool:
-        """Whether ``instant`` is outage time that no independent reference confirms."""
-        return any(span.start <= instant < span.end for span in self.unconfirmed)
+    def latest_unconfirmed(self) -> bool:
+        """Whether the end of the window (the instant :meth:`latest` speaks of) is outage time
+        that no independent reference confirms."""
+        last = self.window.end - _MICROSECOND
+        return any(span.start <= last < span.end for span in self.unconfirmed)
 
     def latest(self) -> tuple[str, list[str], list[str]]:
         """The state at the end of the window (``up``, ``down`` or ``unknown`` where no vantage

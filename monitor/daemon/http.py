@@ -16,7 +16,7 @@ import hmac
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -254,7 +254,7 @@ def _quorum(service: ServiceView) -> dict[str, Any]:
     if verdict is None:
         return {"rule": service.quorum, "state": "unknown", "at": None}
     state, measuring, down = verdict.latest()
-    unconfirmed = verdict.unconfirmed_at(verdict.window.end - timedelta(microseconds=1))
+    unconfirmed = verdict.latest_unconfirmed()
     return {
         "rule": service.quorum,
         "state": state,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 
@@ -229,8 +229,7 @@ class Metrics:
         state, measuring, down = verdict.latest()
         for candidate in ("up", "down", "unknown"):
             self.quorum_state.labels(service, candidate).set(1.0 if candidate == state else 0.0)
-        last = verdict.window.end - timedelta(microseconds=1)
-        self.quorum_unconfirmed.labels(service).set(1.0 if verdict.unconfirmed_at(last) else 0.0)
+        self.quorum_unconfirmed.labels(service).set(1.0 if verdict.latest_unconfirmed() else 0.0)
         self.quorum_votes.labels(service, "down").set(len(down))
         self.quorum_votes.labels(service, "up").set(len(measuring) - len(down))
 

@@ -353,3 +353,20 @@ async def test_a_vantage_that_does_not_probe_the_service_has_no_say(store: Store
     )
 
     assert [v.vantage for v in await load_views(store, SERVICE, WINDOW, now=t(100))] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("unconfirmed", "latest"),
+    [
+        pytest.param(spans((10, 100)), True, id="up-to-the-end"),
+        pytest.param(spans((10, 99)), False, id="confirmed-before-the-end"),
+        pytest.param((), False, id="none"),
+    ],
+)
+def test_latest_unconfirmed_speaks_of_the_window_s_end(
+    unconfirmed: tuple[Interval, ...], latest: bool
+) -> None:
+    """The live state's flag: whether the window's last instant is unconfirmed outage time."""
+    views = [VantageView("a", spans((0, 100)), spans((10, 100)), unconfirmed)]
+
+    assert decide(views, "majority", WINDOW).latest_unconfirmed() is latest
