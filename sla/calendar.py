@@ -8,11 +8,13 @@ occur twice at 23:00. All of it follows from the zone's rules, never from a fixe
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from .errors import ContractError
 from .intervals import Interval
 
-__all__ = ["day_span", "days_in_month", "iter_days", "local_date"]
+__all__ = ["Month", "day_span", "days_in_month", "iter_days", "iter_months", "local_date"]
 
 _SECOND = timedelta(seconds=1)
 
@@ -60,3 +62,45 @@ def days_in_month(day: date) -> int:
     """Number of days in the month of ``day`` (leap years included)."""
     first_of_next = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     return (first_of_next - timedelta(days=1)).day
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Month:
+    """A calendar month, written ``YYYY-MM`` (the billing month of ``uptime_tiers``)."""
+
+    year: int
+    month: int
+
+    def __post_init__(self) -> None:
+        if not (1 <= self.year <= 9999 and 1 <= self.month <= 12):
+            raise ContractError("month", f"{self.year}-{self.month} is not a calendar month")
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @classmethod
+    def of(cls, day: date) -> Month:
+        """The month ``day`` lies in."""
+        return cls(day.year, day.month)
+
+    @property
+    def first(self) -> date:
+        """Its first day."""
+        return date(self.year, self.month, 1)
+
+    @property
+    def last(self) -> date:
+        """Its last day."""
+        return self.first.replace(day=days_in_month(self.first))
+
+    def span(self, zone: tzinfo) -> Interval:
+        """The local month as a half-open UTC interval (DST-aware)."""
+        return Interval(day_span(self.first, zone).start, day_span(self.last, zone).end)
+
+
+def iter_months(first: date, last: date) -> Iterator[Month]:
+    """Every month from that of ``first`` to that of ``last``, both included."""
+    index = first.year * 12 + first.month - 1
+    while index <= last.year * 12 + last.month - 1:
+        yield Month(index // 12, index % 12 + 1)
+        index += 1

@@ -15,13 +15,35 @@ from .errors import ContractError
 from .intervals import Interval
 
 __all__ = [
+    "PER_MINUTE_FIELDS",
+    "TIER_FIELDS",
     "Contract",
+    "CreditPolicy",
+    "DowntimeMinutes",
     "Exclusion",
     "ExclusionReason",
     "GapPolicy",
     "Period",
     "Rounding",
+    "Termination",
+    "Tier",
 ]
+
+
+class CreditPolicy(enum.StrEnum):
+    """How downtime becomes money: per minute and day (C1, C2), or by monthly uptime tiers."""
+
+    PER_MINUTE = "per_minute"
+    UPTIME_TIERS = "uptime_tiers"
+
+
+class DowntimeMinutes(enum.StrEnum):
+    """How an ``uptime_tiers`` month counts its downtime minutes."""
+
+    #: Clock minutes of UTC that hold any downtime.
+    CLOCK_MINUTE = "clock_minute"
+    #: Each downtime stretch's whole minutes, partial minutes not counted.
+    WHOLE_MINUTES = "whole_minutes"
 
 
 class Rounding(enum.StrEnum):
@@ -75,6 +97,25 @@ class Period:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """``percent`` % of the month's charge is credited when its uptime % is below ``below``."""
+
+    below: Decimal
+    percent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Termination:
+    """C10: the service ends at the local start of ``date``; ``prepaid`` was paid in advance."""
+
+    date: date
+    prepaid: Decimal
+
+    def __post_init__(self) -> None:
+        _non_negative("termination.prepaid", self.prepaid)
+
+
 _MAX_MICROS = timedelta.max // timedelta(microseconds=1)
 
 
@@ -88,6 +129,23 @@ def _span(amount: Decimal, unit_seconds: int) -> timedelta:
 def _non_negative(name: str, value: Decimal | None) -> None:
     if value is not None and (not value.is_finite() or value < 0):
         raise ContractError(name, f"expected a non-negative amount, got {value}")
+
+
+def _percent(name: str, value: Decimal, *, zero_allowed: bool = True) -> None:
+    if not value.is_finite() or value < 0 or value > 100 or (value == 0 and not zero_allowed):
+        expected = "0 to 100" if zero_allowed else "more than 0, at most 100"
+        raise ContractError(name, f"expected a percentage {expected}, got {value}")
+
+
+#: The fields that only ``uptime_tiers`` reads.
+TIER_FIELDS: tuple[str, ...] = (
+    "tiers",
+    "downtime_minutes",
+    "min_downtime_minutes",
+    "max_credit_percent",
+)
+#: The fields that only ``per_minute`` reads.
+PER_MINUTE_FIELDS: tuple[str, ...] = ("daily_fee", "rounding", "credit_multiplier")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +162,11 @@ class Contract:
     maintenance_notice_hours: Decimal = Decimal(24)
     maintenance_max_minutes: Decimal | None = Decimal(240)
     gap_policy: GapPolicy = GapPolicy.EXCLUDE
+    credit_policy: CreditPolicy = CreditPolicy.PER_MINUTE
+    tiers: tuple[Tier, ...] = ()
+    downtime_minutes: DowntimeMinutes | None = None
+    min_downtime_minutes: Decimal | None = None
+    max_credit_percent: Decimal | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.minor_units <= 12:
@@ -113,6 +176,50 @@ class Contract:
         _non_negative("contract.credit_multiplier", self.credit_multiplier)
         _non_negative("contract.maintenance_notice_hours", self.maintenance_notice_hours)
         _non_negative("contract.maintenance_max_minutes", self.maintenance_max_minutes)
+        if self.credit_policy is CreditPolicy.UPTIME_TIERS:
+            self._check_tiers()
+        else:
+            for name in TIER_FIELDS:
+                if getattr(self, name) not in (None, ()):
+                    raise ContractError(
+                        f"contract.{name}", "belongs to credit_policy uptime_tiers, not per_minute"
+                    )
+
+    def _check_tiers(self) -> None:
+        """The field rules of ``uptime_tiers``: the per-minute fields have no meaning here."""
+        per_minute = {
+            "daily_fee": self.daily_fee is not None,
+            "rounding": self.rounding is not Rounding.PER_OUTAGE,
+            "credit_multiplier": self.credit_multiplier != 1,
+        }
+        for name, given in per_minute.items():
+            if given:
+                raise ContractError(
+                    f"contract.{name}", "belongs to credit_policy per_minute, not uptime_tiers"
+                )
+        if not self.tiers:
+            raise ContractError("contract.tiers", "expected at least one tier")
+        for index, tier in enumerate(self.tiers):
+            _percent(f"contract.tiers[{index}].below", tier.below, zero_allowed=False)
+            _percent(f"contract.tiers[{index}].percent", tier.percent)
+        _non_negative("contract.min_downtime_minutes", self.min_downtime_minutes)
+        if self.max_credit_percent is not None:
+            _percent("contract.max_credit_percent", self.max_credit_percent)
+
+    @property
+    def counting(self) -> DowntimeMinutes:
+        """How ``uptime_tiers`` counts downtime minutes (default ``clock_minute``)."""
+        return self.downtime_minutes or DowntimeMinutes.CLOCK_MINUTE
+
+    @property
+    def min_downtime(self) -> timedelta:
+        """A downtime stretch shorter than this counts nothing under ``uptime_tiers``."""
+        return _span(self.min_downtime_minutes or Decimal(0), 60)
+
+    @property
+    def credit_cap(self) -> Decimal:
+        """The cap on the credited percentage under ``uptime_tiers`` (default 100)."""
+        return Decimal(100) if self.max_credit_percent is None else self.max_credit_percent
 
     @property
     def maintenance_notice(self) -> timedelta:

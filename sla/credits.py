@@ -25,8 +25,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .acceptance import decide_exclusion
-from .calendar import day_span, days_in_month, iter_days
-from .contract import Contract, Exclusion, GapPolicy, Period, Rounding
+from .calendar import Month, day_span, days_in_month, iter_days
+from .contract import Contract, CreditPolicy, Exclusion, GapPolicy, Period, Rounding, Termination
 from .errors import ContractError
 from .intervals import Interval, IntervalSet, intersect, normalize, subtract, total, union
 from .money import round_half_up
@@ -36,9 +36,12 @@ __all__ = [
     "CreditResult",
     "DayCredit",
     "FeeSource",
+    "Fees",
+    "Refund",
     "applied_exclusion",
     "compute_credits",
     "creditable_minutes",
+    "downtime_sets",
 ]
 
 #: Which clause of CREDIT-RULES.md each figure of a day's result comes from.
@@ -84,12 +87,25 @@ class DayCredit:
 
 
 @dataclass(frozen=True, slots=True)
+class Refund:
+    """C10: what a terminated, prepaid service refunds (POLICIES: the termination refund)."""
+
+    date: date
+    prepaid: Decimal
+    #: The served days' fees less their credits: what the customer owes for actual use.
+    used: Decimal
+    #: ``prepaid - used``, or 0 when that is negative.
+    refund: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class CreditResult:
-    """Every day of the period, in order, and their total."""
+    """Every (served) day of the period, in order, and their total."""
 
     currency: str
     minor_units: int
     days: tuple[DayCredit, ...]
+    termination: Refund | None = None
 
     @property
     def total_credit(self) -> Decimal:
@@ -155,7 +171,9 @@ def creditable_minutes(
     return minutes, pieces
 
 
-def _fee(contract: Contract, fees: Mapping[date, Decimal], day: date) -> tuple[Decimal, FeeSource]:
+def _fee(
+    contract: Contract, fees: Mapping[date | Month, Decimal], day: date
+) -> tuple[Decimal, FeeSource]:
     units = contract.minor_units
     if day in fees:
         return round_half_up(fees[day], units), FeeSource.FEES
@@ -181,6 +199,59 @@ def _overlapping(components: IntervalSet, ends: list[datetime], day: Interval) -
     return tuple(found)
 
 
+#: Actual charges (C7): by day under ``per_minute``, by month under ``uptime_tiers``.
+Fees = Mapping[date, Decimal] | Mapping[Month, Decimal] | Mapping[date | Month, Decimal]
+
+
+def check_fees(fees: Fees | None, key_type: type[date | Month]) -> dict[date | Month, Decimal]:
+    """Every fee is a non-negative amount keyed as the policy bills: a day, or a month."""
+    table: dict[date | Month, Decimal] = dict((fees or {}).items())
+    for key, fee in table.items():
+        if type(key) is not key_type:
+            expected = "a day (YYYY-MM-DD)" if key_type is date else "a month (YYYY-MM)"
+            raise ContractError(f"fees.{key}", f"expected {expected} as the key of this policy")
+        if not fee.is_finite() or fee < 0:
+            raise ContractError(f"fees.{key}", f"expected a non-negative amount, got {fee}")
+    return table
+
+
+def downtime_sets(
+    contract: Contract,
+    outages: Iterable[Interval],
+    exclusions: Iterable[Exclusion],
+    gaps: Iterable[Interval],
+) -> tuple[IntervalSet, IntervalSet]:
+    """The unavailable time (gaps in under ``gap_policy: down``) and the accepted exclusions."""
+    unavailable = (
+        union(outages, gaps) if contract.gap_policy is GapPolicy.DOWN else normalize(outages)
+    )
+    accepted = normalize(
+        span for span in (applied_exclusion(contract, e) for e in exclusions) if span is not None
+    )
+    return unavailable, accepted
+
+
+def _served(period: Period, termination: Termination | None) -> date:
+    """The last day served: the period's, or the day before the termination (C10)."""
+    if termination is None:
+        return period.last
+    if not period.first <= termination.date <= period.last + timedelta(days=1):
+        raise ContractError(
+            "termination.date",
+            f"{termination.date.isoformat()} is not within the period "
+            f"{period.first.isoformat()} to {period.last.isoformat()} or the day after it",
+        )
+    return termination.date - timedelta(days=1)
+
+
+def _refund(termination: Termination, days: Iterable[DayCredit], minor_units: int) -> Refund:
+    """C10: the prepaid amount less the served days' fees net of their credits."""
+    zero = Decimal(0).scaleb(-minor_units)
+    prepaid = round_half_up(termination.prepaid, minor_units)
+    used = sum((d.fee - d.credit for d in days), zero)
+    return Refund(termination.date, prepaid, used, max(prepaid - used, zero))
+
+
 def compute_credits(
     contract: Contract,
     period: Period,
@@ -188,31 +259,29 @@ def compute_credits(
     *,
     exclusions: Iterable[Exclusion] = (),
     gaps: Iterable[Interval] = (),
-    fees: Mapping[date, Decimal] | None = None,
+    fees: Fees | None = None,
+    termination: Termination | None = None,
 ) -> CreditResult:
-    """Apply the contract to measured outages for every local day of ``period``."""
-    fees = fees or {}
-    for day, fee in fees.items():
-        if not fee.is_finite() or fee < 0:
-            raise ContractError(
-                f"fees.{day.isoformat()}", f"expected a non-negative amount, got {fee}"
-            )
-    unavailable = (
-        union(outages, gaps) if contract.gap_policy is GapPolicy.DOWN else normalize(outages)
-    )
-    accepted = normalize(
-        span for span in (applied_exclusion(contract, e) for e in exclusions) if span is not None
-    )
+    """Apply a ``per_minute`` contract to measured outages for every local day of ``period``.
+
+    With a ``termination`` (C10), the days from its date on were not served: they are left out,
+    and the result carries the refund.
+    """
+    if contract.credit_policy is not CreditPolicy.PER_MINUTE:
+        raise ContractError("contract.credit_policy", "expected per_minute for daily credits")
+    table = check_fees(fees, date)
+    last = _served(period, termination)
+    unavailable, accepted = downtime_sets(contract, outages, exclusions, gaps)
     unavailable_ends = [c.end for c in unavailable]
     accepted_ends = [c.end for c in accepted]
     results: list[DayCredit] = []
-    for day in iter_days(period.first, period.last):
+    for day in iter_days(period.first, last):
         span = day_span(day, contract.timezone)
         todays = _overlapping(unavailable, unavailable_ends, span)
         excluded_today = _overlapping(accepted, accepted_ends, span)
         down = intersect(todays, (span,))
         minutes, pieces = creditable_minutes(contract, todays, excluded_today, span)
-        fee, source = _fee(contract, fees, day)
+        fee, source = _fee(contract, table, day)
         minutes_in_day = Fraction(_micros(span.duration), _MINUTE_US)
         # A date the zone skips entirely (Pacific/Apia, 2011-12-30) has no time and no credit.
         uncapped = (
@@ -235,4 +304,5 @@ def compute_credits(
                 creditable=pieces,
             )
         )
-    return CreditResult(contract.currency, contract.minor_units, tuple(results))
+    refund = None if termination is None else _refund(termination, results, contract.minor_units)
+    return CreditResult(contract.currency, contract.minor_units, tuple(results), refund)

@@ -7,25 +7,32 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from sla import (
     Contract,
+    Credits,
     Exclusion,
     ExclusionReason,
     Interval,
+    Month,
     Period,
     SLAError,
+    Termination,
+    compute,
 )
 
 from ..config.fields import Amount, Day, Instant, describe_validation_error
 from ..config.terms import ContractTerms
 from ..errors import InputError
+from ..redact import excerpt
+from ..timefmt import parse_date
 
 __all__ = ["Case", "load_case", "parse_case"]
 
@@ -53,10 +60,30 @@ class ExclusionSpan(Span):
     announced_at: Instant | None = None
 
 
+class TerminationTerms(_Model):
+    date: Day
+    prepaid: Amount
+
+
+def _fee_key(value: object) -> date | Month:
+    """A day (``per_minute``) or a month (``uptime_tiers``); the engine checks which applies."""
+    if isinstance(value, str) and _MONTH.fullmatch(value):
+        return Month(int(value[:4]), int(value[5:]))
+    if isinstance(value, str) and _DAY.fullmatch(value):
+        return parse_date(value)
+    raise ValueError(f"expected a day YYYY-MM-DD or a month YYYY-MM, got {excerpt(value)}")
+
+
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+FeeKey = Annotated[date | Month, BeforeValidator(_fee_key)]
+
+
 class CaseModel(_Model):
     contract: ContractTerms
     period: PeriodDates
-    fees: dict[Day, Amount] = Field(default_factory=dict)
+    fees: dict[FeeKey, Amount] = Field(default_factory=dict)
+    termination: TerminationTerms | None = None
     outages: list[Span] = Field(default_factory=list)
     exclusions: list[ExclusionSpan] = Field(default_factory=list)
     gaps: list[Span] = Field(default_factory=list)
@@ -69,10 +96,23 @@ class Case:
 
     contract: Contract
     period: Period
-    fees: dict[date, Decimal]
+    fees: dict[date | Month, Decimal]
     outages: tuple[Interval, ...]
     exclusions: tuple[Exclusion, ...]
     gaps: tuple[Interval, ...]
+    termination: Termination | None = None
+
+    def credits(self) -> Credits:
+        """The credits of this case, by its contract's policy."""
+        return compute(
+            self.contract,
+            self.period,
+            self.outages,
+            exclusions=self.exclusions,
+            gaps=self.gaps,
+            fees=self.fees,
+            termination=self.termination,
+        )
 
 
 def _interval(span: Span, field: str) -> Interval:
@@ -101,6 +141,11 @@ def parse_case(document: object) -> Case:
                 for i, s in enumerate(model.exclusions)
             ),
             gaps=tuple(_interval(s, f"gaps[{i}]") for i, s in enumerate(model.gaps)),
+            termination=(
+                None
+                if model.termination is None
+                else Termination(model.termination.date, model.termination.prepaid)
+            ),
         )
     except SLAError as error:
         raise InputError(str(error)) from None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
-from sla import Period, SLAError, compute_credits, result_to_json
+from sla import Period, SLAError, result_to_json
 
 from ..case.format import load_case
 from ..clock import SystemClock
@@ -53,14 +53,7 @@ def _cmd_credits(args: argparse.Namespace) -> int:
     source = "<stdin>" if args.case == "-" else args.case
     try:
         case = load_case(_read_input(args.case))
-        result = compute_credits(
-            case.contract,
-            case.period,
-            case.outages,
-            exclusions=case.exclusions,
-            gaps=case.gaps,
-            fees=case.fees,
-        )
+        result = case.credits()
     except (InputError, SLAError) as error:
         raise InputError(f"{source}: {error}") from None
     json.dump(result_to_json(result), sys.stdout, indent=2 if args.pretty else None)

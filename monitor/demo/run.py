@@ -19,7 +19,7 @@ from typing import TextIO
 
 from prometheus_client import CollectorRegistry
 
-from sla import compute_credits, local_date, result_to_json
+from sla import local_date, result_to_json
 
 from ..case.measured import measured_case
 from ..clock import Clock, SystemClock
@@ -167,7 +167,7 @@ async def _summarise(
         case = await measured_case(
             store, settings, service, first=day, last=local_date(ended, zone), now=ended
         )
-        result = compute_credits(case.contract, case.period, case.outages, gaps=case.gaps)
+        result = case.credits()
         print(
             f"\ncredits owed for service {service.name!r} (contract {service.contract}):", file=out
         )

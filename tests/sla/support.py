@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sla import Contract, DayCredit, Exclusion, Interval, Period, compute_credits
+from sla import Contract, DayCredit, Exclusion, Fees, Interval, Period, compute_credits
 
 #: The day most tables use, and its first instant (UTC).
 DAY = date(2026, 10, 5)
@@ -47,7 +47,7 @@ def one_day(
     *,
     exclusions: Iterable[Exclusion] = (),
     gaps: Iterable[Interval] = (),
-    fees: Mapping[date, Decimal] | None = None,
+    fees: Fees | None = None,
     day: date = DAY,
 ) -> DayCredit:
     """The result of a one-day period."""
