@@ -42,7 +42,14 @@ from .output import (
     plain_decimal,
     result_to_json,
 )
-from .tiers import MonthCredit, UptimeResult, compute_uptime_credits, tier_for
+from .tiers import (
+    MonthCredit,
+    UptimeResult,
+    compute_uptime_credits,
+    counted_stretches,
+    downtime_minutes,
+    tier_for,
+)
 
 __all__ = [
     "CLAUSES",
@@ -78,11 +85,13 @@ __all__ = [
     "compute",
     "compute_credits",
     "compute_uptime_credits",
+    "counted_stretches",
     "creditable_minutes",
     "day_span",
     "day_to_json",
     "days_in_month",
     "decide_exclusion",
+    "downtime_minutes",
     "format_money",
     "format_percent",
     "intersect",

@@ -48,9 +48,12 @@ _US = timedelta(microseconds=1)
 
 @dataclass(frozen=True, slots=True)
 class MonthCredit:
-    """One local month's result; the first nine fields are CREDIT-RULES.md's output."""
+    """One local month's result; CREDIT-RULES.md's output is ``month`` and the eight after
+    ``span``."""
 
     month: Month
+    #: The local month as a UTC interval.
+    span: Interval
     minutes_in_month: Fraction
     charge: Decimal
     unavailable: timedelta
@@ -63,6 +66,8 @@ class MonthCredit:
     #: The tier applied (None: uptime above every tier) and the next one towards more credit.
     tier: Tier | None
     next_tier: Tier | None
+    #: ``max_credit_percent``: no tier credits more than this.
+    cap: Decimal
     #: ``charge`` came from the month's entry in ``fees`` rather than ``monthly_fee``.
     charge_from_fees: bool
     #: The creditable stretches that counted, clipped to the month.
@@ -192,6 +197,7 @@ def compute_uptime_credits(
         months.append(
             MonthCredit(
                 month=month,
+                span=span,
                 minutes_in_month=length,
                 charge=charge,
                 unavailable=total(down),
@@ -204,6 +210,7 @@ def compute_uptime_credits(
                 ),
                 tier=tier,
                 next_tier=upcoming,
+                cap=contract.credit_cap,
                 charge_from_fees=from_fees,
                 counted=counted,
             )

@@ -11,9 +11,23 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import Any, Final
 
-from sla import CLAUSES, Interval, day_to_json, format_money, round_half_up, total
+from sla import (
+    CLAUSES,
+    CreditPolicy,
+    Interval,
+    MonthCredit,
+    Tier,
+    day_to_json,
+    format_money,
+    format_percent,
+    month_to_json,
+    plain_decimal,
+    round_half_up,
+    total,
+)
 
 from ..annotations.exclusions import exclusion_to_json
 from ..annotations.notices import notice_to_json
@@ -27,11 +41,15 @@ __all__ = [
     "CSV_COLUMNS",
     "METHOD",
     "SCHEMA",
+    "TIER_METHOD",
     "availability_base",
     "availability_percent",
+    "method",
     "render_csv",
     "report_to_json",
     "service_to_json",
+    "tier_summary",
+    "tier_to_json",
 ]
 
 SCHEMA: Final = "slawatch.report/1"
@@ -55,6 +73,100 @@ METHOD: Final = (
     "end; an outage without one was never notified (C4: immediate notice of a whole-service "
     "failure).",
 )
+
+#: The same under ``uptime_tiers``: the month is the unit, and a tier gives the credit.
+TIER_METHOD: Final = (
+    "A local calendar month of the contract's time zone is the unit, DST-aware; the credit is a "
+    "percentage of the month's charge.",
+    METHOD[1],
+    METHOD[2],
+    METHOD[3],
+    "Creditable time is split into stretches; a stretch shorter than min_downtime_minutes counts "
+    "nothing. Downtime minutes are the UTC clock minutes holding any creditable time "
+    "(clock_minute) or each stretch's whole minutes (whole_minutes).",
+    "uptime = 100 x (minutes_in_month - downtime_minutes) / minutes_in_month, exact; the credit "
+    "percentage is the largest tier percentage whose threshold is above it, capped at "
+    "max_credit_percent; credit = charge x percentage / 100, rounded once, half up.",
+    METHOD[6],
+)
+
+#: What each field of an ``uptime_tiers`` month comes from.
+TIER_FIELDS: Final = {
+    "month": "a local calendar month of the contract's time zone",
+    "minutes_in_month": "the month's length in its time zone, DST-aware",
+    "charge": "the month's actual charge (fees), else monthly_fee",
+    "unavailable_seconds": "C1, C3: whole-service downtime (gaps too, with gap_policy down)",
+    "excluded_seconds": "C5, C6: unavailable time covered by an accepted exclusion",
+    "downtime_minutes": "creditable stretches at least min_downtime_minutes long, in minutes",
+    "uptime_percent": "100 x (minutes_in_month - downtime_minutes) / minutes_in_month",
+    "credit_percent": "the largest tier percentage whose threshold exceeds the uptime, capped",
+    "credit": "charge x credit_percent / 100, rounded once, half up",
+}
+
+
+def method(service: ServiceReport) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The rules in words and the meaning of each figure, for the service's credit policy."""
+    if service.contract.credit_policy is CreditPolicy.UPTIME_TIERS:
+        return TIER_METHOD, dict(TIER_FIELDS)
+    return METHOD, dict(CLAUSES)
+
+
+def tier_to_json(month: MonthCredit, units: int) -> dict[str, Any]:
+    """An ``uptime_tiers`` month: CREDIT-RULES.md's output fields, the tier applied, the next
+    tier and the downtime minutes left before it applies."""
+
+    def tier(value: Tier | None) -> dict[str, str] | None:
+        if value is None:
+            return None
+        return {"below": plain_decimal(value.below), "percent": plain_decimal(value.percent)}
+
+    return {
+        **month_to_json(month, units),
+        "charge_source": "fees" if month.charge_from_fees else "monthly_fee",
+        "tier": tier(month.tier),
+        "capped": month.capped,
+        "next_tier": tier(month.next_tier),
+        "minutes_to_next_tier": month.minutes_to_next_tier(),
+    }
+
+
+def tier_summary(month: MonthCredit, units: int, currency: str) -> list[tuple[str, str]]:
+    """An ``uptime_tiers`` month in words, as (label, value) pairs every format shows alike."""
+    uptime = format_percent(month.uptime_percent)
+    minutes = _minutes(month.minutes_in_month)
+    applied = (
+        "none: uptime at or above every tier"
+        if month.tier is None
+        else f"uptime below {plain_decimal(month.tier.below)} %:"
+        f" {plain_decimal(month.tier.percent)} % of the charge"
+    )
+    charge = format_money(month.charge, units)
+    source = "the month's actual charge" if month.charge_from_fees else "monthly_fee"
+    capped = " (capped at max_credit_percent)" if month.capped else ""
+    credit = (
+        f"{plain_decimal(month.credit_percent)} % of {charge} {currency} ({source})"
+        f" = {format_money(month.credit, units)} {currency}{capped}"
+    )
+    upcoming = month.next_tier
+    left = month.minutes_to_next_tier()
+    following = (
+        "none: no tier would raise the credit"
+        if upcoming is None or left is None
+        else f"uptime below {plain_decimal(upcoming.below)} %:"
+        f" {plain_decimal(min(upcoming.percent, month.cap))} %, after {left} more"
+        f" downtime minute{'s' if left != 1 else ''} this month"
+    )
+    return [
+        ("Monthly uptime", f"{uptime} % ({month.downtime_minutes} downtime minutes of {minutes})"),
+        ("Tier applied", applied),
+        ("Credit", credit),
+        ("Next tier", following),
+    ]
+
+
+def _minutes(value: Fraction) -> str:
+    return f"{value.numerator:,}" if value.denominator == 1 else f"{float(value):,.2f}"
+
 
 #: One row per service and day, for billing systems.
 CSV_COLUMNS: Final = (
@@ -140,6 +252,8 @@ def _outage(outage: OutageEvidence, units: int) -> dict[str, Any]:
             "intervals": [_span(u) for u in outage.unconfirmed],
             "note": UNCONFIRMED_NOTE,
         },
+        "tier_minutes": outage.tier_minutes,
+        "too_short": [_span(piece) for piece in outage.too_short],
         "days": [
             {
                 "date": piece.date.isoformat(),
@@ -181,6 +295,7 @@ def service_to_json(service: ServiceReport) -> dict[str, Any]:
     """One service's part of the report."""
     credits = service.credits
     units = credits.minor_units
+    rules, fields = method(service)
     return {
         "service": service.service.name,
         "contract_name": service.service.contract,
@@ -192,6 +307,7 @@ def service_to_json(service: ServiceReport) -> dict[str, Any]:
         "provisional": service.provisional,
         "has_data": service.has_data,
         "summary": {
+            "credit_policy": service.contract.credit_policy.value,
             "currency": credits.currency,
             "total_credit": format_money(credits.total_credit, units),
             "credited_minutes": service.credited_minutes,
@@ -215,8 +331,9 @@ def service_to_json(service: ServiceReport) -> dict[str, Any]:
                 "fee_source": day.fee_source.value,
                 "measured_seconds": _seconds(service.measured_on(day.date)),
             }
-            for day in credits.days
+            for day in service.days
         ],
+        "uptime": None if service.tier is None else tier_to_json(service.tier, units),
         "outages": [_outage(o, units) for o in service.outages],
         "exclusions": [
             {
@@ -247,7 +364,7 @@ def service_to_json(service: ServiceReport) -> dict[str, Any]:
         ],
         "vantages": {name: _seconds(t) for name, t in sorted(service.vantages.items())},
         "failover_events": [_failover(r) for r in service.failovers],
-        "method": {"rules": list(METHOD), "clauses": dict(CLAUSES)},
+        "method": {"rules": list(rules), "clauses": fields},
     }
 
 
@@ -263,13 +380,15 @@ def report_to_json(report: Report) -> dict[str, Any]:
 
 
 def render_csv(report: Report) -> str:
-    """One row per service and day (RFC 4180, a header row first)."""
+    """One row per service and day (RFC 4180, a header row first); under ``uptime_tiers``, one
+    row for the service's month: ``date`` is ``YYYY-MM``, ``fee`` the month's charge,
+    ``minutes_in_day`` the month's minutes and ``credited_minutes`` its downtime minutes."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for service in report.services:
         units = service.credits.minor_units
-        for day in service.credits.days:
+        for day in service.days:
             fields = day_to_json(day, units)
             writer.writerow(
                 (
@@ -287,6 +406,28 @@ def render_csv(report: Report) -> str:
                     "true" if service.provisional else "false",
                     _seconds(service.measured_on(day.date)),
                     _seconds(service.unconfirmed_on(day.date)),
+                )
+            )
+        month = service.tier
+        if month is not None:
+            entry = month_to_json(month, units)
+            unconfirmed = total(u for o in service.outages for u in o.unconfirmed)
+            writer.writerow(
+                (
+                    service.service.name,
+                    entry["month"],
+                    service.credits.currency,
+                    entry["charge"],
+                    "fees" if month.charge_from_fees else "monthly_fee",
+                    entry["minutes_in_month"],
+                    entry["unavailable_seconds"],
+                    entry["excluded_seconds"],
+                    entry["downtime_minutes"],
+                    entry["credit"],
+                    "true" if month.capped else "false",
+                    "true" if service.provisional else "false",
+                    _seconds(service.measured),
+                    _seconds(unconfirmed),
                 )
             )
     return out.getvalue()

@@ -20,14 +20,16 @@ from decimal import Decimal
 from typing import Final
 
 from sla import (
-    CLAUSES,
-    DayCredit,
     GapPolicy,
     Interval,
+    MonthCredit,
     Rounding,
     day_span,
     format_money,
+    format_percent,
     intersect,
+    iter_days,
+    plain_decimal,
     total,
 )
 
@@ -35,7 +37,7 @@ from ..annotations.decisions import ahead_of
 from ..durations import DURATION_RULE, format_duration
 from ..quorum import UNCONFIRMED_NOTE
 from ..timefmt import format_instant
-from .data import METHOD, SCHEMA, availability_base, availability_percent
+from .data import SCHEMA, availability_base, availability_percent, method, tier_summary
 from .model import ExclusionView, NoticeView, OutageEvidence, Report, ServiceReport
 
 __all__ = ["render_html"]
@@ -211,9 +213,20 @@ def _summary(s: ServiceReport) -> str:
     amount = _money(credits.total_credit, credits.minor_units)
     down = f" <small>{_duration(s.unavailable)} down</small>" if s.outages else ""
     measured = _duration(s.measured)
+    tier = s.tier
+    minutes = (
+        ("", "Credited minutes", f"{s.credited_minutes}")
+        if tier is None
+        else (
+            "",
+            "Monthly uptime",
+            f"{format_percent(tier.uptime_percent)} % <small>{tier.downtime_minutes} downtime "
+            "minutes</small>",
+        )
+    )
     cards = [
         ("total", "Total credit", f"{amount} <small>{_e(credits.currency)}</small>"),
-        ("", "Credited minutes", f"{s.credited_minutes}"),
+        minutes,
         (
             "",
             "Availability",
@@ -225,7 +238,9 @@ def _summary(s: ServiceReport) -> str:
             "Never notified (C4)",
             f"{s.outages_not_notified}",
         ),
-        ("", "Days capped", f"{s.days_capped}"),
+        ("", "Days capped", f"{s.days_capped}")
+        if tier is None
+        else ("", "Credit percentage", f"{plain_decimal(tier.credit_percent)} %"),
         (
             "",
             "Measured time",
@@ -262,7 +277,7 @@ def _nice_step(top: Decimal) -> Decimal:
 
 
 def _chart(s: ServiceReport, uid: str) -> str:
-    days, units, currency = s.credits.days, s.credits.minor_units, _e(s.credits.currency)
+    days, units, currency = s.days, s.credits.minor_units, _e(s.credits.currency)
     width, height, left, right, top, bottom = 960, 250, 64, 948, 40, 210
     highest = max((d.credit for d in days), default=Decimal(0))
     step = _nice_step(highest)
@@ -345,19 +360,20 @@ def _layers(s: ServiceReport) -> dict[str, list[Interval]]:
 
 
 def _timeline_row(
-    layers: dict[str, list[Interval]], credit: DayCredit, row: int, zone: tzinfo, uid: str
+    layers: dict[str, list[Interval]], date_: date, row: int, zone: tzinfo, uid: str
 ) -> str:
     """One local day; segments are placed by the time elapsed since its start."""
-    day = day_span(credit.date, zone)
+    day = day_span(date_, zone)
+    minutes_in_day = day.duration / _MINUTE
     y = _TL_TOP + row * _TL_ROW
-    label = _day_label(credit.date)
-    if credit.minutes_in_day != 1440:
-        label += f" ({float(credit.minutes_in_day) / 60:g} h)"
-    weekend = ' class="weekend"' if credit.date.weekday() >= 5 else ""
+    label = _day_label(date_)
+    if minutes_in_day != 1440:
+        label += f" ({minutes_in_day / 60:g} h)"
+    weekend = ' class="weekend"' if date_.weekday() >= 5 else ""
     out = [
         f'<text x="{_TL_LEFT - 8}" y="{y + 11}" text-anchor="end"{weekend}>{label}</text>'
         f'<rect class="track" x="{_TL_LEFT}" y="{y}" height="14" '
-        f'width="{float(credit.minutes_in_day) * _TL_PX:.1f}"/>'
+        f'width="{minutes_in_day * _TL_PX:.1f}"/>'
     ]
     for cls, what, top, height in _LAYERS:
         fill = f' fill="url(#{uid}-h)"' if cls == "gap" else ""
@@ -373,8 +389,9 @@ def _timeline_row(
 
 
 def _timeline(s: ServiceReport, uid: str) -> str:
-    zone, days = s.contract.timezone, s.credits.days
-    hours = math.ceil(max((d.minutes_in_day for d in days), default=1440) / 60)
+    zone = s.contract.timezone
+    days = list(iter_days(s.first, s.last))
+    hours = math.ceil(max((day_span(d, zone).duration / _MINUTE for d in days), default=1440) / 60)
     width = _TL_LEFT + hours * 60 * _TL_PX + 20
     height = _TL_TOP + _TL_ROW * len(days) + 8
     legend = [("down", "outage"), ("degraded", "degraded (not credited)"),
@@ -401,7 +418,7 @@ def _timeline(s: ServiceReport, uid: str) -> str:
         if hour % 3 == 0:
             parts.append(f'<text x="{at}" y="42" text-anchor="middle">{hour:02d}:00</text>')
     layers = _layers(s)
-    parts += [_timeline_row(layers, credit, row, zone, uid) for row, credit in enumerate(days)]
+    parts += [_timeline_row(layers, day, row, zone, uid) for row, day in enumerate(days)]
     return (
         f'<figure><svg viewBox="0 0 {width:.0f} {height}" role="img" aria-labelledby="{uid}-tt">'
         f'<title id="{uid}-tt">Each local day in {_e(zone)}: outages, degraded periods, gaps and '
@@ -414,7 +431,7 @@ def _timeline(s: ServiceReport, uid: str) -> str:
 
 
 def _day_table(s: ServiceReport) -> str:
-    days, units, currency = s.credits.days, s.credits.minor_units, _e(s.credits.currency)
+    days, units, currency = s.days, s.credits.minor_units, _e(s.credits.currency)
     rows = [
         [
             _day_label(d.date),
@@ -487,10 +504,17 @@ def _outage(s: ServiceReport, o: OutageEvidence, number: int) -> str:
     notes = "".join(
         f'<p class="note">{d.date.isoformat()} is capped at its fee: its credit is '
         f"{_money(d.credit, units)} (C2).</p>"
-        for d in s.credits.days
+        for d in s.days
         if d.capped and any(p.date == d.date for p in o.days)
     )
-    if s.contract.rounding is not Rounding.PER_OUTAGE:
+    if o.tier_minutes is not None:
+        short = total(o.too_short)
+        notes += (
+            f'<p class="note">Downtime minutes toward the month\'s uptime: {o.tier_minutes}'
+            + (f"; {_duration(short)} too short to count (min_downtime_minutes)" if short else "")
+            + ".</p>"
+        )
+    elif s.contract.rounding is not Rounding.PER_OUTAGE:
         notes += (
             f'<p class="note">Under <code>{_e(s.contract.rounding.value)}</code> rounding, the '
             "minutes are rounded once for the whole day: see the day table.</p>"
@@ -710,17 +734,43 @@ def _method(s: ServiceReport) -> str:
         [f"<code>{_e(k)}</code>", _e("null" if v is None else v)]
         for k, v in s.terms.to_json().items()
     ]
-    clauses = [[f"<code>{_e(k)}</code>", _e(v)] for k, v in CLAUSES.items()]
-    rules = "".join(f"<li>{_e(rule)}</li>" for rule in METHOD)
+    rule_list, fields = method(s)
+    clauses = [[f"<code>{_e(k)}</code>", _e(v)] for k, v in fields.items()]
+    rules = "".join(f"<li>{_e(rule)}</li>" for rule in rule_list)
     return (
         '<h3>How the numbers were computed</h3><div class="cols"><div><h5>Contract terms used'
         f"</h5>{_table('Term|Value', terms, cls='terms')}<p>Quorum <code>"
         f"{_e(s.service.quorum)}</code>: the service is down where {_quorum(s.service.quorum)} "
         "saw every frontend check down.</p></div>"
         f'<div><h5>Rules</h5><ol class="method">{rules}</ol></div></div>'
-        "<h5>Where each figure of the day table comes from</h5>"
+        f"<h5>Where each figure of the {'day' if s.tier is None else 'month'} table comes from</h5>"
         + _table("Field|Clause", clauses, cls="terms")
     )
+
+
+def _tier_section(s: ServiceReport, month: MonthCredit) -> str:
+    """An ``uptime_tiers`` month: uptime, the tier applied, the credit, the next tier."""
+    units, currency = s.credits.minor_units, s.credits.currency
+    pairs = "".join(
+        f"<dt>{_e(label)}</dt><dd>{_e(value)}</dd>"
+        for label, value in tier_summary(month, units, currency)
+    )
+    rows = [
+        [
+            f"below {_e(plain_decimal(t.below))} %",
+            f"{_e(plain_decimal(t.percent))} %",
+            "applied" if t == month.tier else ("next" if t == month.next_tier else ""),
+        ]
+        for t in sorted(s.contract.tiers, key=lambda t: (-t.below, t.percent))
+    ]
+    return f'<dl class="kv">{pairs}</dl>' + _table("Uptime|Credit|", rows, numeric_from=1)
+
+
+def _credit_section(s: ServiceReport, uid: str) -> str:
+    month = s.tier
+    if month is not None:
+        return f"<h3>Uptime and tiers</h3>{_tier_section(s, month)}"
+    return f"<h3>Credit per day</h3>{_chart(s, uid)}<h3>Day by day</h3>{_day_table(s)}"
 
 
 def _service(s: ServiceReport, report: Report, index: int) -> str:
@@ -729,8 +779,8 @@ def _service(s: ServiceReport, report: Report, index: int) -> str:
     exclusions = "".join(_exclusion(s, v) for v in s.exclusions)
     return (
         f'<section class="service" id="service-{index}">{_header(s, report)}{_summary(s)}'
-        f"<h3>Credit per day</h3>{_chart(s, uid)}<h3>Day by day</h3>{_day_table(s)}"
-        f"<h3>Timeline</h3>{_timeline(s, uid)}<h3>Outages and their evidence</h3>"
+        + _credit_section(s, uid)
+        + f"<h3>Timeline</h3>{_timeline(s, uid)}<h3>Outages and their evidence</h3>"
         + (outages or "<p>No outage this month.</p>")
         + "<h3>Exclusions</h3>"
         + (f'<div class="ex-grid">{exclusions}</div>' if exclusions else "<p>None entered.</p>")

@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, tzinfo
 
-from sla import CLAUSES, format_money, total
+from sla import MonthCredit, Tier, format_money, plain_decimal, total
 
 from ..durations import DURATION_RULE
 from ..durations import format_duration as _duration
 from ..quorum import UNCONFIRMED_NOTE
 from ..timefmt import format_instant
-from .data import METHOD, availability_base, availability_percent
+from .data import availability_base, availability_percent, method, tier_summary
 from .model import OutageEvidence, Report, ServiceReport
 
 __all__ = ["render_markdown"]
@@ -44,17 +44,27 @@ def _summary(service: ServiceReport) -> list[str]:
     credits = service.credits
     units = credits.minor_units
     availability = availability_percent(service)
+    tier = service.tier
+    minutes = (
+        [f"| Downtime minutes credited | {service.credited_minutes} |"]
+        if tier is None
+        else [
+            f"| {label} | {_text(value)} |"
+            for label, value in tier_summary(tier, units, credits.currency)
+        ]
+    )
+    capped = [f"| Days capped at the day's fee | {service.days_capped} |"] if tier is None else []
     return [
         "| | |",
         "|---|---:|",
         f"| Credit owed | **{format_money(credits.total_credit, units)} {credits.currency}** |",
-        f"| Downtime minutes credited | {service.credited_minutes} |",
+        *minutes,
         f"| Availability | {availability + ' %' if availability else 'n/a'}"
         f" ({availability_base(service)}) |",
         f"| Outages | {len(service.outages)} |",
         f"| Outages never notified | {service.outages_not_notified}"
         " (C4: immediate notice of a whole-service failure) |",
-        f"| Days capped at the day's fee | {service.days_capped} |",
+        *capped,
         f"| Time measured | {_duration(service.measured)} of {_duration(service.elapsed)} |",
         f"| Time not measured (gaps) | {_duration(service.not_measured)} |",
     ]
@@ -66,7 +76,7 @@ def _days(service: ServiceReport) -> list[str]:
         "| date | fee | unavailable | excluded | credited min | credit | capped |",
         "|---|---:|---:|---:|---:|---:|:---:|",
     ]
-    for day in service.credits.days:
+    for day in service.days:
         lines.append(
             f"| {day.date.isoformat()} | {format_money(day.fee, units)}"
             f" | {_duration(day.unavailable)} | {_duration(day.excluded)}"
@@ -77,6 +87,17 @@ def _days(service: ServiceReport) -> list[str]:
         f"| **total** | | | | **{service.credited_minutes}**"
         f" | **{format_money(service.credits.total_credit, units)}** | |"
     )
+    return lines
+
+
+def _tiers(tiers: tuple[Tier, ...], month: MonthCredit) -> list[str]:
+    """The contract's tiers, the one applied and the next marked."""
+    lines = ["| uptime below | credit | |", "|---:|---:|---|"]
+    for tier in sorted(tiers, key=lambda t: (-t.below, t.percent)):
+        mark = "**applied**" if tier == month.tier else ("next" if tier == month.next_tier else "")
+        lines.append(
+            f"| {plain_decimal(tier.below)} % | {plain_decimal(tier.percent)} % | {mark} |"
+        )
     return lines
 
 
@@ -112,6 +133,16 @@ def _outages(service: ServiceReport) -> list[str]:
         for check, outcomes in outage.checks.items():
             counted = ", ".join(f"{count} {_text(name)}" for name, count in outcomes.items())
             lines.append(f"- Check {_text(check)} failed: {counted}")
+        if outage.tier_minutes is not None:
+            short = total(outage.too_short)
+            lines.append(
+                f"- Downtime minutes toward the month's uptime: {outage.tier_minutes}"
+                + (
+                    f"; {_duration(short)} too short to count (min_downtime_minutes)"
+                    if short
+                    else ""
+                )
+            )
         for piece in outage.days:
             earned = ""
             if piece.minutes is not None and piece.credit is not None:
@@ -258,9 +289,10 @@ def _method(service: ServiceReport) -> list[str]:
         f"Quorum of vantages: `{service.service.quorum}`.",
         "",
     ]
-    lines += [f"- {rule}" for rule in METHOD]
+    rules, fields = method(service)
+    lines += [f"- {rule}" for rule in rules]
     lines += ["", "| figure | clause |", "|---|---|"]
-    lines += [f"| {field} | {clause} |" for field, clause in CLAUSES.items()]
+    lines += [f"| {field} | {clause} |" for field, clause in fields.items()]
     return lines
 
 
@@ -274,9 +306,10 @@ def _service(service: ServiceReport, label: str) -> list[str]:
         ]
     if not service.has_data:
         lines += ["> **No data**: no vantage measured this service in this month.", ""]
+    tier, tiers = service.tier, service.contract.tiers
     sections = (
         ("Summary", _summary(service)),
-        ("Days", _days(service)),
+        ("Days", _days(service)) if tier is None else ("Uptime tiers", _tiers(tiers, tier)),
         ("Outages and their evidence", _outages(service)),
         ("Exclusions", _exclusions(service)),
         ("Provider notices (C4)", _notices(service)),

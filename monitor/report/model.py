@@ -1,7 +1,7 @@
 """The monthly credit report as plain values: everything every format shows, computed once.
 
-Per service, the month is its contract's local calendar month. The credits are
-:func:`sla.compute_credits` on the measured case (:func:`monitor.case.measured.measure`): the very
+Per service, the month is its contract's local calendar month. The credits are :func:`sla.compute`
+(by the contract's policy) on the measured case (:func:`monitor.case.measured.measure`): the very
 case ``slawatch export`` prints, so ``slawatch credits`` on it gives the same figures. Around the
 credits, the evidence: each outage with the vantages that saw it, their intervals and uncertainty
 bounds, the checks that failed and how; exclusions with their audit trail and whether the contract
@@ -21,15 +21,19 @@ from fractions import Fraction
 
 from sla import (
     Contract,
+    CreditPolicy,
     CreditResult,
+    Credits,
     DayCredit,
     GapPolicy,
     Interval,
     IntervalSet,
+    MonthCredit,
     Rounding,
+    UptimeResult,
     applied_exclusion,
-    compute_credits,
     day_span,
+    downtime_minutes,
     intersect,
     iter_days,
     round_half_up,
@@ -110,6 +114,11 @@ class OutageEvidence:
     #: From the outage's start to the notice; negative when the provider was ahead of the
     #: vantages. For an outage that began before the month, from when it began.
     time_to_notice: timedelta | None = None
+    #: Under ``uptime_tiers``: the downtime minutes of the month that this outage's counting
+    #: stretches hold (two outages may share a clock minute, which the month counts once), and
+    #: its creditable time too short to count (``min_downtime_minutes``). None otherwise.
+    tier_minutes: int | None = None
+    too_short: IntervalSet = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +156,8 @@ class ServiceReport:
     #: The part of the month that has happened: from its start to the earlier of its end and now.
     window: Interval
     provisional: bool
-    credits: CreditResult
+    #: Daily credits (``per_minute``) or the month's (``uptime_tiers``), by the contract's policy.
+    credits: Credits
     outages: tuple[OutageEvidence, ...]
     exclusions: tuple[ExclusionView, ...]
     notices: tuple[NoticeView, ...]
@@ -196,9 +206,27 @@ class ServiceReport:
         )
 
     @property
+    def days(self) -> tuple[DayCredit, ...]:
+        """The daily credits under ``per_minute``; none under ``uptime_tiers``."""
+        return self.credits.days if isinstance(self.credits, CreditResult) else ()
+
+    @property
+    def tier(self) -> MonthCredit | None:
+        """The month's uptime and tier under ``uptime_tiers``; None under ``per_minute``."""
+        return self.credits.months[0] if isinstance(self.credits, UptimeResult) else None
+
+    @property
+    def total_credit(self) -> Decimal:
+        """The credit owed for the month, in the contract's currency."""
+        return self.credits.total_credit
+
+    @property
     def credited_minutes(self) -> int:
-        """Minutes credited over the month."""
-        return sum(day.credited_minutes for day in self.credits.days)
+        """Minutes credited over the month (the downtime minutes under ``uptime_tiers``)."""
+        tier = self.tier
+        if tier is not None:
+            return tier.downtime_minutes
+        return sum(day.credited_minutes for day in self.days)
 
     @property
     def outages_not_notified(self) -> int:
@@ -208,7 +236,7 @@ class ServiceReport:
     @property
     def days_capped(self) -> int:
         """Days whose credit was capped at the day's fee (C2)."""
-        return sum(1 for day in self.credits.days if day.capped)
+        return sum(1 for day in self.days if day.capped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,14 +292,7 @@ async def _service(
     )
     measured = await measure(store, settings, service, first=first, last=last, now=now)
     case, verdict = measured.case, measured.verdict
-    credits = compute_credits(
-        contract,
-        case.period,
-        case.outages,
-        exclusions=case.exclusions,
-        gaps=case.gaps,
-        fees=case.fees,
-    )
+    credits = case.credits()
     accepted = [
         span
         for span in (applied_exclusion(contract, e) for e in case.exclusions)
@@ -287,7 +308,8 @@ async def _service(
             IntervalKind.FAILOVER,
         ],
     )
-    days = {day.date: day for day in credits.days}
+    days = {day.date: day for day in credits.days} if isinstance(credits, CreditResult) else {}
+    month_credit = credits.months[0] if isinstance(credits, UptimeResult) else None
     outages = tuple(
         _evidence(
             span,
@@ -298,6 +320,7 @@ async def _service(
             contract=contract,
             accepted=accepted,
             days=days,
+            month_credit=month_credit,
             unconfirmed=verdict.unconfirmed,
         )
         for span in case.outages
@@ -346,6 +369,7 @@ def _evidence(
     contract: Contract,
     accepted: list[Interval],
     days: dict[date, DayCredit],
+    month_credit: MonthCredit | None,
     unconfirmed: IntervalSet,
 ) -> OutageEvidence:
     def overlaps(record: IntervalRecord) -> bool:
@@ -377,7 +401,10 @@ def _evidence(
         inside = intersect((span,), (bounds,))
         creditable = subtract(inside, accepted)
         minutes = credit = None
-        if contract.rounding is Rounding.PER_OUTAGE and day in days:
+        per_outage = contract.credit_policy is CreditPolicy.PER_MINUTE and (
+            contract.rounding is Rounding.PER_OUTAGE
+        )
+        if per_outage and day in days:
             # The engine's own rule for this outage's piece, at the day's own fee and length.
             minutes = -(-total(creditable) // _MINUTE)
             credited = days[day]
@@ -387,6 +414,13 @@ def _evidence(
         pieces.append(
             DayPiece(day, total(inside), total(inside) - total(creditable), minutes, credit)
         )
+    tier_minutes = None
+    too_short: IntervalSet = ()
+    if month_credit is not None:
+        counted = intersect(month_credit.counted, (span,))
+        tier_minutes = downtime_minutes(contract, counted)
+        creditable = subtract(intersect((span,), (month_credit.span,)), accepted)
+        too_short = subtract(creditable, counted)
     return OutageEvidence(
         span=span,
         ongoing=span.end >= window_end >= now,
@@ -395,6 +429,8 @@ def _evidence(
         checks={name: dict(counts) for name, counts in sorted(checks.items())},
         days=tuple(pieces),
         unconfirmed=intersect((span,), unconfirmed),
+        tier_minutes=tier_minutes,
+        too_short=too_short,
     )
 
 

@@ -61,18 +61,18 @@ def test_the_json_has_the_documented_shape(october: dict[str, Any]) -> None:
     (shop,) = october["services"]
     assert list(shop) == [
         "service", "contract_name", "contract", "quorum", "period", "month", "measured_until",
-        "provisional", "has_data", "summary", "days", "outages", "exclusions", "notices",
+        "provisional", "has_data", "summary", "days", "uptime", "outages", "exclusions", "notices",
         "gaps", "degraded", "vantages", "failover_events", "method",
     ]  # fmt: skip
     assert list(shop["summary"]) == [
-        "currency", "total_credit", "credited_minutes", "days_capped", "outages",
+        "credit_policy", "currency", "total_credit", "credited_minutes", "days_capped", "outages",
         "outages_not_notified", "failover_events", "failovers_breached", "unavailable_seconds",
         "measured_seconds", "gap_seconds", "elapsed_seconds", "month_seconds",
         "availability_percent",
     ]  # fmt: skip
     assert list(shop["outages"][0]) == [
         "start", "end", "duration_seconds", "ongoing", "vantages", "sightings", "checks",
-        "unconfirmed", "days", "notice",
+        "unconfirmed", "tier_minutes", "too_short", "days", "notice",
     ]  # fmt: skip
     assert list(shop["outages"][0]["notice"]) == [
         "id", "at", "ref", "added_by", "added_at", "time_to_notice_seconds",
