@@ -44,6 +44,10 @@ class ProbeResult:
     bytes_read: int = 0
     cert_expires_at: datetime | None = None
     answers: tuple[str, ...] = field(default=())
+    #: Live only, for the metrics (not stored): the response's Content-Length header when it
+    #: had one, and whether the body failed the check's ``contains`` or ``regex``.
+    content_length: int | None = None
+    body_mismatch: bool = False
 
     @property
     def up(self) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS_CONTENT_TYPE
 from pydantic import BaseModel
 
 from ..annotations.common import Revocation, check_author, parse_input
@@ -80,9 +81,13 @@ class HttpSurface:
             await self._runner.cleanup()
             self._runner = None
 
-    async def _metrics(self, _: web.Request) -> web.Response:
-        body = self._view.scrape()
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    async def _metrics(self, request: web.Request) -> web.Response:
+        # Prometheus asks for OpenMetrics first when it can read it; anyone else gets the text
+        # format.
+        openmetrics = "application/openmetrics-text" in request.headers.get("Accept", "")
+        body = self._view.scrape(openmetrics=openmetrics)
+        kind = OPENMETRICS_CONTENT_TYPE if openmetrics else CONTENT_TYPE_LATEST
+        return web.Response(body=body, headers={"Content-Type": kind})
 
     async def _healthz(self, _: web.Request) -> web.Response:
         healthy, body = health(self._view.health_snapshot())

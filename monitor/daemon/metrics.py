@@ -1,7 +1,12 @@
 """Live state for Prometheus. Every metric is registered on an injected ``CollectorRegistry``.
 
-Label values are service, check and role names from the configuration (bounded by it); never a
-URL with credentials, never a secret.
+The probe series have blackbox_exporter's names and meaning (``probe_success``,
+``probe_duration_seconds``, ...), so its dashboards and alerts work unchanged; slawatch's own
+series (``slawatch_*``) add the confirmed states, the quorum, the store and the money.
+
+Label values are service, check and role names from the configuration, and a check's target
+(host and port, or the name a DNS check asks for): bounded by the configuration; never a URL's
+path, query or credentials, never an error message or an instant. No ``*_created`` series.
 """
 
 from __future__ import annotations
@@ -9,9 +14,21 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from urllib.parse import urlsplit
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
+from ..case.figures import MonthFigures
+from ..config.settings import DnsCheck, HttpCheck, TcpCheck
 from ..failover import FailoverEvent
 from ..quorum import Verdict
 from ..results import ProbeResult
@@ -20,7 +37,10 @@ from ..state import CheckState, CheckTrack, ServiceState
 from ..write.writer import ResultWriter
 from .webhooks import Notifier
 
-__all__ = ["Metrics"]
+__all__ = ["Metrics", "target_of"]
+
+# ``*_created`` series double the output and carry nothing a dashboard reads.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 _PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _LAG_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30)
@@ -29,12 +49,31 @@ _SERVICE_STATES = tuple(ServiceState)
 _FAILOVER_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600)
 
 
+def target_of(spec: HttpCheck | TcpCheck | DnsCheck) -> str:
+    """What a check probes, bounded and secret-free: ``host[:port]``, or the DNS name."""
+    if isinstance(spec, HttpCheck):
+        parts = urlsplit(spec.url)
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        try:
+            port = parts.port
+        except ValueError:  # an invalid port was refused by the configuration already
+            port = None
+        return host if port is None else f"{host}:{port}"
+    if isinstance(spec, TcpCheck):
+        host = f"[{spec.host}]" if ":" in spec.host else spec.host
+        return f"{host}:{spec.port}"
+    return spec.query
+
+
 class Metrics:
     """The daemon's metrics, named ``slawatch_*``."""
 
     def __init__(self, registry: CollectorRegistry, vantage: str, version: str) -> None:
         self._registry = registry
         check = ["service", "check", "role"]
+        probe = [*check, "target"]
         self.build = Info("slawatch_build", "Version and vantage of this daemon", registry=registry)
         self.build.info({"version": version, "vantage": vantage})
         self.probes = Counter(
@@ -43,29 +82,56 @@ class Metrics:
             [*check, "outcome"],
             registry=registry,
         )
-        self.probe_duration = Histogram(
+        self.probe_duration_histogram = Histogram(
             "slawatch_probe_duration_seconds",
-            "Time a probe took, whatever its outcome",
-            check,
+            "Time probes of the service's checks took, whatever their outcome",
+            ["service", "role"],
             buckets=_PROBE_BUCKETS,
             registry=registry,
         )
+        # blackbox_exporter's series: the same names, help and meaning, per check.
         self.probe_success = Gauge(
-            "slawatch_probe_success",
-            "1 if the last probe of the check succeeded, else 0",
-            check,
+            "probe_success", "Displays whether or not the probe was a success", probe,
             registry=registry,
-        )
+        )  # fmt: skip
+        self.probe_duration = Gauge(
+            "probe_duration_seconds", "Returns how long the probe took to complete in seconds",
+            probe, registry=registry,
+        )  # fmt: skip
+        self.http_status = Gauge(
+            "probe_http_status_code", "Response HTTP status code (0: no response)", probe,
+            registry=registry,
+        )  # fmt: skip
+        self.http_content_length = Gauge(
+            "probe_http_content_length", "Length of http content response (Content-Length)",
+            probe, registry=registry,
+        )  # fmt: skip
+        self.http_body_length = Gauge(
+            "probe_http_uncompressed_body_length", "Length of uncompressed response body read",
+            probe, registry=registry,
+        )  # fmt: skip
+        self.ssl_expiry = Gauge(
+            "probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime", probe,
+            registry=registry,
+        )  # fmt: skip
+        self.dns_lookup = Gauge(
+            "probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in"
+            " seconds", probe, registry=registry,
+        )  # fmt: skip
+        self.failed_regex = Gauge(
+            "probe_failed_due_to_regex", "Indicates if probe failed due to regex", probe,
+            registry=registry,
+        )  # fmt: skip
+        self._per_check = (
+            self.probe_success, self.probe_duration, self.http_status, self.http_content_length,
+            self.http_body_length, self.ssl_expiry, self.dns_lookup, self.failed_regex,
+        )  # fmt: skip
+        #: Each check's label values, its target included (worked out once).
+        self._labels: dict[str, tuple[str, str, str, str]] = {}
         self.check_up = Gauge(
             "slawatch_check_up",
             "Confirmed state of the check: 1 up, 0 down, -1 unknown",
             check,
-            registry=registry,
-        )
-        self.cert_expiry = Gauge(
-            "slawatch_cert_expiry_timestamp_seconds",
-            "When the certificate the check last saw expires (Unix time)",
-            ["service", "check"],
             registry=registry,
         )
         self.service_state = Gauge(
@@ -201,17 +267,147 @@ class Metrics:
             ["result"],
             registry=registry,
         )
+        self._sla_metrics(registry)
+
+    def _sla_metrics(self, registry: CollectorRegistry) -> None:
+        """The month so far, per service, by the contract's policy: what the report would say
+        if it were made now (:mod:`monitor.case.figures`)."""
+        self.sla_credit = Gauge(
+            "slawatch_sla_credit_accrued",
+            "Credit owed for the service this month so far (resets with the month; the exact"
+            " decimal is in the report)",
+            ["service", "currency"],
+            registry=registry,
+        )
+        # In seconds, Prometheus' base unit: whole minutes x 60.
+        self.sla_minutes = Gauge(
+            "slawatch_sla_credited_seconds",
+            "Credited minutes this month so far, as seconds (minutes x 60; under uptime tiers"
+            " the downtime minutes)",
+            ["service"],
+            registry=registry,
+        )
+        self.sla_availability = Gauge(
+            "slawatch_sla_availability_ratio",
+            "Time-based availability this month so far, over the time measured (0..1)",
+            ["service"],
+            registry=registry,
+        )
+        self.sla_unavailable = Gauge(
+            "slawatch_sla_unavailable_seconds",
+            "Whole-service downtime this month so far (gaps too under gap_policy down)",
+            ["service"],
+            registry=registry,
+        )
+        self.sla_excluded = Gauge(
+            "slawatch_sla_excluded_seconds",
+            "Downtime this month so far removed by accepted exclusions",
+            ["service"],
+            registry=registry,
+        )
+        self.sla_uptime = Gauge(
+            "slawatch_sla_uptime_ratio",
+            "Uptime-tier contracts: the month's uptime so far as the contract counts it (0..1)",
+            ["service"],
+            registry=registry,
+        )
+        self.sla_next_tier = Gauge(
+            "slawatch_sla_next_tier_seconds",
+            "Uptime-tier contracts: downtime the month can still take before the next tier"
+            " applies, whole minutes as seconds (absent when no tier is left)",
+            ["service"],
+            registry=registry,
+        )
+        self.sla_month_start = Gauge(
+            "slawatch_sla_month_start_timestamp_seconds",
+            "Start of the contract's current local month (Unix time)",
+            ["service"],
+            registry=registry,
+        )
+        self.sla_refreshed = Gauge(
+            "slawatch_sla_refreshed_timestamp_seconds",
+            "When the live SLA figures were last computed (Unix time)",
+            registry=registry,
+        )
+        self._currency: dict[str, str] = {}
+
+    def _probe_labels(self, check: ScheduledCheck) -> tuple[str, str, str, str]:
+        labels = self._labels.get(check.id)
+        if labels is None:
+            labels = (check.service, check.name, check.role.value, target_of(check.spec))
+            self._labels[check.id] = labels
+        return labels
 
     def observe_result(self, check: ScheduledCheck, result: ProbeResult) -> None:
-        """Count one probe result."""
-        labels = (check.service, check.name, check.role.value)
-        self.probes.labels(*labels, result.outcome.value).inc()
-        self.probe_duration.labels(*labels).observe(result.latency)
+        """Count one probe result, and publish it as blackbox_exporter would."""
+        labels = self._probe_labels(check)
+        self.probes.labels(*labels[:3], result.outcome.value).inc()
+        self.probe_duration_histogram.labels(check.service, labels[2]).observe(result.latency)
         self.probe_success.labels(*labels).set(1.0 if result.up else 0.0)
+        self.probe_duration.labels(*labels).set(result.latency)
+        if isinstance(check.spec, HttpCheck):
+            self.http_status.labels(*labels).set(result.status or 0)
+            self.http_body_length.labels(*labels).set(result.bytes_read)
+            if result.content_length is not None:
+                self.http_content_length.labels(*labels).set(result.content_length)
+            else:
+                with contextlib.suppress(KeyError):
+                    self.http_content_length.remove(*labels)
+            if check.spec.contains is not None or check.spec.regex is not None:
+                self.failed_regex.labels(*labels).set(1.0 if result.body_mismatch else 0.0)
+        elif isinstance(check.spec, DnsCheck):
+            self.dns_lookup.labels(*labels).set(result.latency)
         if result.cert_expires_at is not None:
-            self.cert_expiry.labels(check.service, check.name).set(
-                result.cert_expires_at.timestamp()
-            )
+            self.ssl_expiry.labels(*labels).set(result.cert_expires_at.timestamp())
+
+    def set_sla(self, figures: MonthFigures) -> None:
+        """Publish a service's month so far."""
+        service = figures.service
+        previous = self._currency.get(service)
+        if previous is not None and previous != figures.currency:
+            self.sla_credit.remove(service, previous)
+        self._currency[service] = figures.currency
+        self.sla_credit.labels(service, figures.currency).set(float(figures.total_credit))
+        self.sla_minutes.labels(service).set(figures.credited_minutes * 60)
+        availability = figures.availability
+        if availability is None:  # nothing measured yet: no ratio rather than a made-up one
+            with contextlib.suppress(KeyError):
+                self.sla_availability.remove(service)
+        else:
+            self.sla_availability.labels(service).set(float(availability))
+        self.sla_unavailable.labels(service).set(figures.unavailable.total_seconds())
+        self.sla_excluded.labels(service).set(figures.excluded.total_seconds())
+        self.sla_month_start.labels(service).set(figures.month.start.timestamp())
+        tier = figures.tier
+        left = None if tier is None else tier.minutes_to_next_tier()
+        if tier is not None:
+            self.sla_uptime.labels(service).set(float(tier.uptime_percent / 100))
+        if left is not None:
+            self.sla_next_tier.labels(service).set(left * 60)
+        for gauge, keep in (
+            (self.sla_uptime, tier is not None),
+            (self.sla_next_tier, left is not None),
+        ):
+            if not keep:
+                with contextlib.suppress(KeyError):
+                    gauge.remove(service)
+
+    def sla_refreshed_at(self, at: datetime) -> None:
+        """Record when the live SLA figures were last computed."""
+        self.sla_refreshed.set(at.timestamp())
+
+    def forget_service(self, service: str) -> None:
+        """Drop the SLA series of a service removed by a reload."""
+        currency = self._currency.pop(service, None)
+        if currency is not None:
+            with contextlib.suppress(KeyError):
+                self.sla_credit.remove(service, currency)
+        for gauge in (
+            self.sla_minutes, self.sla_availability, self.sla_unavailable, self.sla_excluded,
+            self.sla_uptime, self.sla_next_tier, self.sla_month_start,
+        ):  # fmt: skip
+            with contextlib.suppress(KeyError):
+                gauge.remove(service)
 
     def set_check_state(self, check: ScheduledCheck, state: CheckState) -> None:
         """Publish a check's confirmed state."""
@@ -264,8 +460,11 @@ class Metrics:
         self._publish_notifier(notifier)
         self._publish_writer(writer)
 
-    def exposition(self) -> bytes:
-        """Every metric of the registry, in Prometheus' text format."""
+    def exposition(self, *, openmetrics: bool = False) -> bytes:
+        """Every metric of the registry, in Prometheus' text format or in OpenMetrics'."""
+        if openmetrics:
+            text: bytes = generate_openmetrics(self._registry)  # type: ignore[no-untyped-call]
+            return text
         return generate_latest(self._registry)
 
     def _publish_notifier(self, notifier: Notifier) -> None:
@@ -300,7 +499,10 @@ class Metrics:
 
     def forget_check(self, check: ScheduledCheck) -> None:
         """Drop the series of a check removed by a reload."""
-        labels = (check.service, check.name, check.role.value)
-        for gauge in (self.probe_success, self.check_up, self.probe_duration):
-            with contextlib.suppress(KeyError):  # never observed: nothing to drop
-                gauge.remove(*labels)
+        labels = self._labels.pop(check.id, None)
+        if labels is not None:
+            for gauge in self._per_check:
+                with contextlib.suppress(KeyError):  # never observed: nothing to drop
+                    gauge.remove(*labels)
+        with contextlib.suppress(KeyError):
+            self.check_up.remove(check.service, check.name, check.role.value)

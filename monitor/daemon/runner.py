@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry
 from sla import Interval
 
 from ..annotations.notices import last_notice_at
+from ..case.figures import month_figures
 from ..clock import Clock
 from ..config.settings import HttpCheck, Settings, load_settings
 from ..errors import ConfigError, StorageError
@@ -70,6 +71,8 @@ PRUNE_EVERY = 3600.0
 QUORUM_EVERY = 10.0
 #: How far back the live quorum looks: enough to see every vantage's open intervals.
 QUORUM_WINDOW = timedelta(minutes=10)
+#: The live SLA figures (the month so far, as the report computes it) are recomputed this often.
+SLA_EVERY = 60.0
 
 
 class Daemon:
@@ -187,6 +190,7 @@ class Daemon:
             writer = group.create_task(self.writer.run(), name="writer")
             housekeeping = group.create_task(self._housekeeping(), name="housekeeping")
             watch = group.create_task(self._watch_quorum(), name="quorum")
+            sla = group.create_task(self._watch_sla(), name="sla")
             notifier = group.create_task(self.notifier.run(), name="notifier")
             self.ready.set()
             log.info(
@@ -199,7 +203,7 @@ class Daemon:
             await self._stop.wait()
             log.info("stopping: waiting for probes in flight, then flushing results")
             await self.scheduler.stop(STOP_GRACE)
-            for task in (scheduler, housekeeping, watch, notifier, writer):
+            for task in (scheduler, housekeeping, watch, sla, notifier, writer):
                 task.cancel()
         self._end_run()
         flushed = 0
@@ -236,6 +240,10 @@ class Daemon:
         self.metrics.checks.set(len(checks))
         for service in settings.services:
             self.metrics.set_service_state(service.name, self.tracker.service_state(service.name))
+        kept = {service.name for service in settings.services}
+        for service in self.settings.services:
+            if service.name not in kept:
+                self.metrics.forget_service(service.name)
         self.settings = settings
 
     def _seed_failover(self) -> None:
@@ -429,6 +437,27 @@ class Daemon:
             fastest = min((c.spec.interval for c in self.scheduler.checks.values()), default=0)
             await self._clock.sleep(min(QUORUM_EVERY, fastest) or QUORUM_EVERY)
 
+    async def _watch_sla(self) -> None:
+        """Keep the live SLA figures of each service: the month so far, by the report's rule."""
+        failing = False
+        while True:
+            try:
+                await self.refresh_sla()
+            except StorageError as error:
+                if not failing:
+                    log.warning("live SLA figures not refreshed: %s", error)
+                failing = True
+            else:
+                failing = False
+            await self._clock.sleep(SLA_EVERY)
+
+    async def refresh_sla(self) -> None:
+        """Recompute every service's credits of the month so far (the report's figures, now)."""
+        now = self._clock.now()
+        for service in self.settings.services:
+            self.metrics.set_sla(await month_figures(self._store, self.settings, service, now))
+        self.metrics.sla_refreshed_at(now)
+
     async def refresh_quorum(self) -> None:
         """Recompute every service's quorum verdict over the last few minutes."""
         now = self._clock.now()
@@ -474,8 +503,9 @@ class Daemon:
             now=self._clock.now(),
         )
 
-    def scrape(self) -> bytes:
-        """Every metric in Prometheus' text format, the point-in-time gauges brought up to date."""
+    def scrape(self, *, openmetrics: bool = False) -> bytes:
+        """Every metric in Prometheus' text format (or OpenMetrics'), the point-in-time gauges
+        brought up to date."""
         self.metrics.refresh(
             self._clock.now(),
             writer=self.writer,
@@ -487,4 +517,4 @@ class Daemon:
             },
             in_flight=self.scheduler.in_flight,
         )
-        return self.metrics.exposition()
+        return self.metrics.exposition(openmetrics=openmetrics)

@@ -153,6 +153,6 @@ class DaemonView(Protocol):
         """What ``/api/state`` shows, as of now."""
         ...
 
-    def scrape(self) -> bytes:
-        """Every metric in Prometheus' text format, brought up to date."""
+    def scrape(self, *, openmetrics: bool = False) -> bytes:
+        """Every metric in Prometheus' text format (or OpenMetrics'), brought up to date."""
         ...

@@ -86,6 +86,8 @@ class _Evidence:
     status: int | None = None
     bytes_read: int = 0
     cert_expires_at: datetime | None = None
+    content_length: int | None = None
+    body_mismatch: bool = False
 
 
 async def probe_http(
@@ -134,6 +136,8 @@ async def probe_http(
         status=evidence.status,
         bytes_read=evidence.bytes_read,
         cert_expires_at=evidence.cert_expires_at,
+        content_length=evidence.content_length,
+        body_mismatch=evidence.body_mismatch,
     )
 
 
@@ -184,6 +188,7 @@ async def _exchange(
         server_hostname=server_hostname,
     ) as response:
         evidence.status = response.status
+        evidence.content_length = response.content_length
         evidence.cert_expires_at = _response_cert_expiry(response)
         status = f"{response.status} {response.reason or ''}".rstrip()
         if not _status_ok(check, response.status):
@@ -193,7 +198,7 @@ async def _exchange(
         keep = check.contains is not None or check.regex is not None
         body, ended = await _read_body(response.content, _read_goal(check), evidence, keep=keep)
         charset = response.charset or "utf-8"
-    return _judge_body(check, status, body, evidence.bytes_read, ended=ended, charset=charset)
+    return _judge_body(check, status, body, evidence, ended=ended, charset=charset)
 
 
 def _status_ok(check: HttpCheck, status: int) -> bool:
@@ -228,8 +233,15 @@ async def _read_body(
 
 
 def _judge_body(
-    check: HttpCheck, status: str, body: bytes, size: int, *, ended: bool, charset: str
+    check: HttpCheck,
+    status: str,
+    body: bytes,
+    evidence: _Evidence,
+    *,
+    ended: bool,
+    charset: str,
 ) -> tuple[Outcome, str]:
+    size = evidence.bytes_read
     if check.stream_bytes is not None and size < check.stream_bytes:
         return Outcome.CONTENT_MISMATCH, (
             f"stream ended after {size} bytes, expected {check.stream_bytes}"
@@ -245,8 +257,10 @@ def _judge_body(
         except LookupError:
             text = body.decode("utf-8", errors="replace")
         if check.contains is not None and check.contains not in text:
+            evidence.body_mismatch = True
             return Outcome.CONTENT_MISMATCH, f"{check.contains!r} not found in {where}"
         if check.regex is not None and re.search(check.regex, text) is None:
+            evidence.body_mismatch = True
             return Outcome.CONTENT_MISMATCH, f"/{check.regex}/ does not match {where}"
     return Outcome.UP, f"{status}, {size} bytes" + ("" if ended else " read")
 

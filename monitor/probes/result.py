@@ -24,6 +24,8 @@ class Evidence(TypedDict, total=False):
     bytes_read: int
     cert_expires_at: datetime | None
     answers: tuple[str, ...]
+    content_length: int | None
+    body_mismatch: bool
 
 
 class Attempt:
