@@ -71,8 +71,6 @@ PRUNE_EVERY = 3600.0
 QUORUM_EVERY = 10.0
 #: How far back the live quorum looks: enough to see every vantage's open intervals.
 QUORUM_WINDOW = timedelta(minutes=10)
-#: The live SLA figures (the month so far, as the report computes it) are recomputed this often.
-SLA_EVERY = 60.0
 
 
 class Daemon:
@@ -449,7 +447,7 @@ class Daemon:
                 failing = True
             else:
                 failing = False
-            await self._clock.sleep(SLA_EVERY)
+            await self._clock.sleep(self.settings.sla_refresh)
 
     async def refresh_sla(self) -> None:
         """Recompute every service's credits of the month so far (the report's figures, now)."""
