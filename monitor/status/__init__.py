@@ -1,1 +1,4 @@
-"""The status page, the dashboard and the machine-readable status: what they show (`model`), built from the store (`build`)."""
+"""The status page, the dashboard and the machine-readable status.
+
+`model`: what they show; built from the store, served by the daemon and exported as files.
+"""
