@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_CEILING, ROUND_HALF_UP, Context, Decimal
 
 from .errors import ContractError
 from .intervals import Interval
@@ -119,11 +119,19 @@ class Termination:
 _MAX_MICROS = timedelta.max // timedelta(microseconds=1)
 
 
-def _span(amount: Decimal, unit_seconds: int) -> timedelta:
-    """An exact duration of ``amount`` units, to the microsecond."""
-    micros = (amount * unit_seconds * 1_000_000).to_integral_value(ROUND_HALF_UP)
+def _span(amount: Decimal, unit_seconds: int, rounding: str = ROUND_HALF_UP) -> timedelta:
+    """A duration of ``amount`` units, rounded to the microsecond by ``rounding``.
+
+    A threshold that durations are compared with (``duration < threshold``) is rounded up
+    (``ROUND_CEILING``): durations are whole microseconds, so against the rounded-up threshold
+    they compare exactly as against the exact one.
+    """
+    # Enough digits for the product to be exact, and no exponent limit: an amount of any size
+    # is multiplied without rounding or an overflow trap.
+    exact = Context(prec=len(amount.as_tuple().digits) + 12, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
+    micros = exact.multiply(amount, unit_seconds * 1_000_000).to_integral_value(rounding)
     # Longer than any calendar can hold means "no limit" in practice: saturate, don't overflow.
-    return timedelta(microseconds=min(int(micros), _MAX_MICROS))
+    return timedelta(microseconds=_MAX_MICROS if micros > _MAX_MICROS else int(micros))
 
 
 def _non_negative(name: str, value: Decimal | None) -> None:
@@ -214,7 +222,7 @@ class Contract:
     @property
     def min_downtime(self) -> timedelta:
         """A downtime stretch shorter than this counts nothing under ``uptime_tiers``."""
-        return _span(self.min_downtime_minutes or Decimal(0), 60)
+        return _span(self.min_downtime_minutes or Decimal(0), 60, ROUND_CEILING)
 
     @property
     def credit_cap(self) -> Decimal:
@@ -224,7 +232,7 @@ class Contract:
     @property
     def maintenance_notice(self) -> timedelta:
         """How long before its start a maintenance must be announced to be excluded (C6)."""
-        return _span(self.maintenance_notice_hours, 3600)
+        return _span(self.maintenance_notice_hours, 3600, ROUND_CEILING)
 
     @property
     def maintenance_max(self) -> timedelta | None:

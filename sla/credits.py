@@ -88,7 +88,7 @@ class DayCredit:
 
 @dataclass(frozen=True, slots=True)
 class Refund:
-    """C10: what a terminated, prepaid service refunds (POLICIES: the termination refund)."""
+    """C10: what a terminated, prepaid service refunds (CREDIT-RULES.md: the termination refund)."""
 
     date: date
     prepaid: Decimal

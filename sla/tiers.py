@@ -135,7 +135,9 @@ def tier_for(contract: Contract, uptime: Fraction) -> tuple[Tier | None, Tier | 
     """The tier that applies to ``uptime`` (the largest percentage among those whose ``below``
     exceeds it) and the next tier, the first that would raise the credit as uptime falls."""
     matching = [t for t in contract.tiers if Fraction(t.below) > uptime]
-    applied = max(matching, key=lambda t: t.percent, default=None)
+    # Among tiers paying the same, the one uptime fell below first (the highest ``below``) is
+    # the one applied, whatever the order the tiers are listed in.
+    applied = max(matching, key=lambda t: (t.percent, t.below), default=None)
     cap = contract.credit_cap
     paid = Decimal(0) if applied is None else min(applied.percent, cap)
     # Tiers paying more (after the cap) lie at or below the uptime, or they would apply.
