@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry
 from sla import Period, SLAError, result_to_json
 
 from ..case.format import load_case
-from ..clock import SystemClock
+from ..clock import SteadyClock, SystemClock
 from ..config.settings import CANARY_SERVICE, load_settings
 from ..daemon.logs import configure_logging
 from ..errors import ConfigError, InputError, MonitorError
@@ -76,7 +76,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     configure_logging(args.log_format or settings.log.format, settings.log.level)
     daemon = Daemon(
         settings,
-        clock=SystemClock(),
+        clock=SteadyClock.system(),
         store=open_store(settings.store),
         registry=CollectorRegistry(),
         config_path=Path(args.config),

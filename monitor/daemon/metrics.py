@@ -261,6 +261,15 @@ class Metrics:
             ["result"],
             registry=registry,
         )
+        self.clock_offset = Gauge(
+            "slawatch_clock_offset_seconds",
+            "How far the system clock is from the time results are recorded with (0 unless the"
+            " system clock stepped since start)",
+            registry=registry,
+        )
+        self.clock_steps = Counter(
+            "slawatch_clock_steps", "Steps of the system clock detected", registry=registry
+        )
         self.reloads = Counter(
             "slawatch_config_reloads",
             "Configuration reloads, by result",

@@ -24,7 +24,7 @@ from sla import Interval
 
 from ..annotations.notices import last_notice_at
 from ..case.figures import month_figures
-from ..clock import Clock
+from ..clock import Clock, SteadyClock
 from ..config.settings import HttpCheck, Settings, load_settings
 from ..errors import ConfigError, StorageError
 from ..evidence import (
@@ -71,6 +71,8 @@ PRUNE_EVERY = 3600.0
 QUORUM_EVERY = 10.0
 #: How far back the live quorum looks: enough to see every vantage's open intervals.
 QUORUM_WINDOW = timedelta(minutes=10)
+#: A change of the system clock's offset from the evidence's clock larger than this is a step.
+CLOCK_STEP = 1.0
 
 
 class Daemon:
@@ -131,6 +133,8 @@ class Daemon:
         self._running_services: list[str] = []
         #: The latest quorum verdict of each service (the live state all vantages agree on).
         self.verdicts: dict[str, Verdict] = {}
+        #: The system clock's offset from the evidence's clock when last looked at.
+        self._clock_offset = 0.0
 
     def stop(self) -> None:
         """Ask the daemon to drain and exit."""
@@ -420,10 +424,31 @@ class Daemon:
                     log.info("retention: removed %d results older than %s", pruned, cutoff)
             await self._clock.sleep(PRUNE_EVERY)
 
+    def check_clock(self) -> float:
+        """Detect a step of the system clock: log it, count it, publish the offset.
+
+        The evidence's clock does not follow it (:class:`monitor.clock.SteadyClock`): results
+        of one run never go backwards, and probes that ran are never taken for a gap.
+        """
+        offset = self._clock.offset() if isinstance(self._clock, SteadyClock) else 0.0
+        if abs(offset - self._clock_offset) > CLOCK_STEP:
+            log.warning(
+                "the system clock stepped by %+.1fs: it is now %+.1fs from the time results are"
+                " recorded with, which follows no step within a run (restart to take the"
+                " system clock's time again)",
+                offset - self._clock_offset,
+                offset,
+            )
+            self.metrics.clock_steps.inc()
+            self._clock_offset = offset
+        self.metrics.clock_offset.set(offset)
+        return offset
+
     async def _watch_quorum(self) -> None:
         """Keep the live quorum state of each service, by the report's own rule."""
         failing = False
         while True:
+            self.check_clock()
             try:
                 await self.refresh_quorum()
             except StorageError as error:
@@ -504,6 +529,7 @@ class Daemon:
     def scrape(self, *, openmetrics: bool = False) -> bytes:
         """Every metric in Prometheus' text format (or OpenMetrics'), the point-in-time gauges
         brought up to date."""
+        self.check_clock()
         self.metrics.refresh(
             self._clock.now(),
             writer=self.writer,
