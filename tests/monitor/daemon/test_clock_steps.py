@@ -27,11 +27,12 @@ from monitor.store.sqlite import SQLiteStore
 NOW = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
 CONFIG = """
 vantage: v1
-contracts: {c: {currency: USD, daily_fee: "10.00"}}
+store: "sqlite:///{db}"
+contracts: {{c: {{currency: USD, daily_fee: "10.00"}}}}
 services:
   - name: shop
     contract: c
-    frontend: [{name: home, type: http, url: "http://127.0.0.1:1/", interval: 5s}]
+    frontend: [{{name: home, type: http, url: "http://127.0.0.1:1/", interval: 5s}}]
 """
 
 
@@ -40,7 +41,10 @@ async def _run_through_steps(
 ) -> tuple[list[ProbeResult], list[IntervalKind], CollectorRegistry]:
     registry = CollectorRegistry()
     daemon = Daemon(
-        parse_settings(CONFIG, "c.yaml"), clock=clock, store=SQLiteStore(db), registry=registry
+        parse_settings(CONFIG.format(db=db), "c.yaml"),
+        clock=clock,
+        store=SQLiteStore(db),
+        registry=registry,
     )
     running = asyncio.create_task(daemon.run(handle_signals=False))
     await asyncio.wait_for(daemon.ready.wait(), 10)
