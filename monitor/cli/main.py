@@ -26,6 +26,7 @@ from ..daemon.logs import configure_logging
 from ..errors import ConfigError, InputError, MonitorError
 from ..redact import excerpt
 from ..timefmt import parse_date
+from .claim import add_claim_command
 from .db import add_db_commands
 from .exclude import add_exclude_commands
 from .notice import add_notice_commands
@@ -242,6 +243,7 @@ def _parser() -> argparse.ArgumentParser:
     add_db_commands(commands)
     add_exclude_commands(commands)
     add_report_command(commands)
+    add_claim_command(commands)
     add_notify_commands(commands)
     add_notice_commands(commands)
     return parser
