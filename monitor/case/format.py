@@ -68,7 +68,10 @@ class TerminationTerms(_Model):
 def _fee_key(value: object) -> date | Month:
     """A day (``per_minute``) or a month (``uptime_tiers``); the engine checks which applies."""
     if isinstance(value, str) and _MONTH.fullmatch(value):
-        return Month(int(value[:4]), int(value[5:]))
+        try:
+            return Month(int(value[:4]), int(value[5:]))
+        except SLAError:
+            raise ValueError(f"{excerpt(value)} is not a calendar month") from None
     if isinstance(value, str) and _DAY.fullmatch(value):
         return parse_date(value)
     raise ValueError(f"expected a day YYYY-MM-DD or a month YYYY-MM, got {excerpt(value)}")

@@ -138,7 +138,8 @@ def _loc(loc: tuple[int | str, ...]) -> str:
             text += f"[{part}]"
             after_index = True
             continue
-        if after_index and part in _UNION_TAGS:
+        if (after_index and part in _UNION_TAGS) or part == "[key]":
+            # A union's tag, or pydantic's marker of a mapping's key: the path names the key.
             after_index = False
             continue
         text += f".{part}" if text else str(part)
