@@ -89,7 +89,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
     from ..daemon.webhooks import webhook_name  # noqa: PLC0415
-    from ..scheduler import build_checks  # noqa: PLC0415
+    from ..scheduler import ScheduledCheck, build_checks  # noqa: PLC0415
 
     # `--config FILE`, as every other command takes it, or `check-config FILE`.
     config = args.config or args.config_file
@@ -116,11 +116,12 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     ]
     if settings.canaries:
         groups.append((CANARY_SERVICE, "canaries (this vantage's own connectivity)"))
+    by_service: dict[str, list[ScheduledCheck]] = {}
+    for check in build_checks(settings):
+        by_service.setdefault(check.service, []).append(check)
     for name, title in groups:
         print(title)
-        for check in build_checks(settings):
-            if check.service != name:
-                continue
+        for check in by_service.get(name, []):
             spec = check.spec
             print(
                 f"  {check.role.value:<8} {spec.name:<12} {spec.type:<4} {spec.target}"
