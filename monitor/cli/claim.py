@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,13 +23,12 @@ from ..clock import SystemClock
 from ..config.settings import load_settings
 from ..errors import InputError, MonitorError
 from ..redact import excerpt
+from .common import parse_month
 
 if TYPE_CHECKING:
     from ..claim import Claim
 
 __all__ = ["add_claim_command"]
-
-_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
 def _cmd_claim(args: argparse.Namespace) -> int:
@@ -41,10 +39,7 @@ def _cmd_claim(args: argparse.Namespace) -> int:
     from ..report.data import report_to_json  # noqa: PLC0415
     from ..store import open_store  # noqa: PLC0415
 
-    match = _MONTH.fullmatch(args.month)
-    if match is None:
-        raise InputError(f"--month: expected YYYY-MM, got {excerpt(args.month)}")
-    year, month = int(match[1]), int(match[2])
+    year, month = parse_month(args.month)
     settings = load_settings(args.config)
     service = next((s for s in settings.services if s.name == args.service), None)
     if service is None:
@@ -55,7 +50,7 @@ def _cmd_claim(args: argparse.Namespace) -> int:
     try:
         span = local_month(year, month, zone)
     except (ValueError, OverflowError):  # year 0, or a month whose end is past year 9999
-        raise InputError(f"--month: {excerpt(args.month)} is not a month that can end") from None
+        raise InputError(f"--month: {excerpt(args.month)} is not a month that begins and ends") from None
     if span.end > now:
         raise InputError(
             f"--month: {args.month} is not over for {service.name}: it ends at"

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -15,13 +16,26 @@ from ..annotations.common import Revocation, parse_input
 from ..clock import SystemClock
 from ..config.settings import Settings
 from ..errors import InputError
+from ..redact import excerpt
 
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["author", "revoke_command", "show", "with_store"]
+__all__ = ["author", "parse_month", "revoke_command", "show", "with_store"]
 
 _T = TypeVar("_T")
+_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """``--month YYYY-MM``: a calendar month that begins and ends within years 1 to 9999."""
+    match = _MONTH.fullmatch(text)
+    if match is None:
+        raise InputError(f"--month: expected YYYY-MM, got {excerpt(text)}")
+    year, month = int(match[1]), int(match[2])
+    if not 1 <= year <= 9998 and not (year == 9999 and month < 12):
+        raise InputError(f"--month: {excerpt(text)} is not a month that begins and ends")
+    return year, month
 
 
 def with_store(settings: Settings, work: Callable[[Store], Awaitable[_T]]) -> _T:

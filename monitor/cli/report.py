@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +18,7 @@ from ..clock import SystemClock
 from ..config.settings import load_settings
 from ..errors import InputError, MonitorError
 from ..redact import excerpt
+from .common import parse_month
 
 if TYPE_CHECKING:
     from ..report import Report
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["add_report_command"]
 
 _FORMATS = ("html", "md", "csv", "json")
-_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -36,9 +35,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from ..report.markdown import render_markdown  # noqa: PLC0415
     from ..store import open_store  # noqa: PLC0415
 
-    match = _MONTH.fullmatch(args.month)
-    if match is None:
-        raise InputError(f"--month: expected YYYY-MM, got {excerpt(args.month)}")
+    year, month = parse_month(args.month)
     fmt = args.format
     if fmt is None:
         suffix = Path(args.out).suffix.lstrip(".").lower() if args.out else ""
@@ -60,8 +57,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
             return await build_report(
                 store,
                 settings,
-                int(match[1]),
-                int(match[2]),
+                year,
+                month,
                 now=SystemClock().now(),
                 services=services,
             )
