@@ -659,3 +659,19 @@ async def test_an_unconfirmed_outage_is_credited_and_said_so_in_every_format(
     ]
     assert f"**Unconfirmed** for 5 min of it: {UNCONFIRMED_NOTE}" in render_markdown(report)
     assert UNCONFIRMED_NOTE in render_html(report)
+
+
+@pytest.mark.parametrize(
+    ("month", "said"),
+    [
+        ("2026-13", "--month: expected YYYY-MM, got '2026-13'"),
+        ("0000-01", "--month: '0000-01' is not a month that begins and ends"),
+        ("9999-12", "--month: '9999-12' is not a month that begins and ends"),
+    ],
+)
+def test_a_month_that_cannot_be_reported_is_one_line(db: Path, month: str, said: str) -> None:
+    """Exit 2 and one line naming --month: never a traceback for a year 0 or 10000."""
+    config = db.parent / "slawatch.yaml"
+    config.write_text(CONFIG.format(db=db, name="shop"), encoding="utf-8")
+    done = slawatch("report", "--config", str(config), "--month", month)
+    assert (done.returncode, done.stderr, done.stdout) == (2, f"slawatch: {said}\n", "")
