@@ -104,6 +104,9 @@ class ContractTerms(BaseModel):
                 continue
             if name == "tiers":
                 out[name] = [{"below": str(t.below), "percent": str(t.percent)} for t in value]
+            elif name == "claim_within":
+                days, rest = divmod(value, 86400)
+                out[name] = f"{days:g}d" if not rest else f"{value:g}s"
             else:
                 out[name] = str(value) if isinstance(value, Decimal) else value
         if self.maintenance_max_minutes is None:

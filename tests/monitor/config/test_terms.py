@@ -347,3 +347,14 @@ def test_a_tiered_configuration_loads() -> None:
     contract = parse_settings(text, "x.yaml").contracts["aws"].to_contract()
     assert contract.monthly_fee == D("3100.10")
     assert contract.tiers == (Tier(D("99.99"), D(10)), Tier(D("99.0"), D(30)))
+
+
+@pytest.mark.parametrize(("written", "shown"), [("60d", "60d"), ("36h", "129600s"), (90, "90s")])
+def test_claim_within_is_written_back_as_a_duration(written: object, shown: str) -> None:
+    """The case format and the report show the deadline as a duration that reads back the same,
+    never as a float of seconds."""
+    terms = ContractTerms.model_validate(
+        {"currency": "USD", "daily_fee": "1", "claim_within": written}
+    )
+    assert terms.to_json()["claim_within"] == shown
+    assert ContractTerms.model_validate(terms.to_json()).claim_within == terms.claim_within
