@@ -29,6 +29,7 @@ from ..timefmt import parse_date
 from .claim import add_claim_command
 from .db import add_db_commands
 from .exclude import add_exclude_commands
+from .healthcheck import add_healthcheck_command
 from .notice import add_notice_commands
 from .notify import add_notify_commands
 from .report import add_report_command
@@ -247,6 +248,7 @@ def _parser() -> argparse.ArgumentParser:
     add_claim_command(commands)
     add_notify_commands(commands)
     add_notice_commands(commands)
+    add_healthcheck_command(commands)
     return parser
 
 
