@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (
@@ -32,7 +33,7 @@ from pydantic import (
 
 from ..errors import ConfigError
 from ..redact import StoreUrl, excerpt, redact_url
-from .fields import Duration, describe_validation_errors, parse_dns_server, parse_duration
+from .fields import Duration, Zone, describe_validation_errors, parse_dns_server, parse_duration
 from .terms import ContractTerms
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "ServiceConfig",
     "Settings",
     "SpoolSettings",
+    "StatusPageSettings",
     "StoreUrl",
     "TcpCheck",
     "Webhook",
@@ -383,6 +385,38 @@ class SpoolSettings(_Model):
         return self
 
 
+class StatusPageSettings(_Model):
+    """The public status page and the machine-readable status (``summary.json``, the Atom feed,
+    the badges): what they show and the days they are local to.
+
+    Money never appears there, whatever is set; vantage names and check names only when asked.
+    """
+
+    title: Annotated[str, Field(min_length=1, max_length=200)] = "Status"
+    #: The zone whose midnights divide the days of the history bar and the windows.
+    timezone: Zone = Field(default_factory=lambda: ZoneInfo("UTC"))
+    #: The services shown publicly, by name; every service when not given.
+    public: list[Name] | None = None
+    show_checks: bool = False
+    show_vantages: bool = False
+    #: Days of history: the day cells, the uptime windows' reach, the incidents listed.
+    history_days: Annotated[int, Field(ge=1, le=366)] = 90
+    #: Where the page is published (``https://status.example.com/``): the links of
+    #: ``summary.json`` and the feed. Relative links when not given.
+    url: str | None = None
+
+    @model_validator(mode="after")
+    def _url_is_http(self) -> Self:
+        if self.url is not None and not _is_http_url(self.url):
+            raise ValueError(f"url: expected an http:// or https:// URL, got {excerpt(self.url)}")
+        return self
+
+    @property
+    def zone_name(self) -> str:
+        """The zone's IANA name."""
+        return str(self.timezone)
+
+
 def _dns_server(text: str) -> str:
     """A DNS server the probes can ask: an IP address, with an optional port."""
     try:
@@ -417,6 +451,8 @@ class Settings(_Model):
     contracts: dict[str, ContractTerms] = Field(default_factory=dict)
     services: list[ServiceConfig] = Field(default_factory=list)
     canaries: list[CheckConfig] = Field(default_factory=list)
+    # After services, whose names its check reads.
+    status_page: StatusPageSettings = Field(default_factory=StatusPageSettings)
 
     # The checks across fields are field validators reading the fields before them, not a
     # check of the whole model: that one would not run while any other field is invalid, and
@@ -452,6 +488,32 @@ class Settings(_Model):
                 )
         _problems(found)
         return services
+
+    @field_validator("status_page")
+    @classmethod
+    def _public_services_known(
+        cls, page: StatusPageSettings, info: ValidationInfo
+    ) -> StatusPageSettings:
+        services = info.data.get("services")  # absent when invalid: its own error says why
+        if services is None or page.public is None:
+            return page
+        names = {service.name for service in services}
+        found = [
+            f"public[{index}]: unknown service {excerpt(name)}"
+            for index, name in enumerate(page.public)
+            if name not in names
+        ]
+        _problems(found)
+        return page
+
+    @property
+    def public_services(self) -> list[ServiceConfig]:
+        """The services the public status page shows, in the configuration's order."""
+        public = self.status_page.public
+        if public is None:
+            return list(self.services)
+        shown = set(public)
+        return [service for service in self.services if service.name in shown]
 
     @field_validator("canaries")
     @classmethod

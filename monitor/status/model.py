@@ -116,6 +116,10 @@ class Incident:
     end: datetime | None
     #: Parts no independent reference confirms (still outage, said beside it).
     unconfirmed: bool = False
+    #: For a failover event (the dashboard's): the node, and the verdict (``kept`` or
+    #: ``breached``; None while open).
+    node: str | None = None
+    verdict: str | None = None
 
     @property
     def ongoing(self) -> bool:
@@ -150,6 +154,12 @@ class PublicService:
     since: datetime | None
     days: tuple[DayCell, ...]
     windows: tuple[UptimeWindow, ...]
+    #: ``status_page.show_checks``: each frontend check's name and target (a URL without its
+    #: password and query values); empty otherwise.
+    checks: tuple[tuple[str, str], ...] = ()
+    #: ``status_page.show_vantages``: each vantage measuring now and its vote (``up`` or
+    #: ``down``); empty otherwise.
+    vantages: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,15 +9,59 @@ still open. Implementations raise only :class:`monitor.errors.StorageError`.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
-from typing import Any, Protocol
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, NamedTuple, Protocol
 
 from ..evidence import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from ..results import ProbeResult
 
 __all__ = [
+    "DayAggregate",
+    "DayClaim",
+    "DayFigures",
     "Store",
 ]
+
+
+class DayFigures(NamedTuple):
+    """One service's figures of one local day, as stored (:mod:`monitor.status.aggregates` says
+    what they mean and computes them). A plain tuple: the status page reads 90 a service.
+
+    Durations are whole microseconds; ``spans`` is JSON text (or None) the store keeps as given;
+    ``basis`` names what the figures were computed under.
+    """
+
+    service: str
+    day: date
+    measured_us: int
+    outage_us: int
+    degraded_us: int
+    maintenance_us: int
+    gap_us: int
+    spans: str | None
+    basis: str
+
+
+@dataclass(frozen=True, slots=True)
+class DayClaim:
+    """A day about to be computed: its UTC span ``[start, end)``, and a token its figures must
+    carry to be stored (:meth:`Store.claim_days`)."""
+
+    service: str
+    day: date
+    start: datetime
+    end: datetime
+    token: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayAggregate:
+    """Computed figures, for the day claimed with ``token``."""
+
+    figures: DayFigures
+    token: int
+    computed_at: datetime
 
 
 class Store(Protocol):
@@ -155,6 +199,26 @@ class Store(Protocol):
     ) -> list[NoticeRecord]:
         """Notices (revoked ones included) of ``service`` given at ``start <= at < end``, by
         ``at`` then id; without bounds, all of them."""
+        ...
+
+    async def claim_days(self, claims: Sequence[DayClaim]) -> None:
+        """Mark these days as being computed, replacing any figures stored for them.
+
+        Figures are derived from intervals and exclusions: a change to either deletes the stored
+        days it covers, claims included, in its own transaction. So figures computed from what
+        was read after the claim can be stored only while the claim stands
+        (:meth:`put_day_figures`); a change meanwhile makes them be computed again.
+        """
+        ...
+
+    async def put_day_figures(self, aggregates: Sequence[DayAggregate]) -> None:
+        """Store figures for days still claimed with their tokens, in one transaction; the others
+        are dropped (to be computed again)."""
+        ...
+
+    async def day_figures(self, *, first: date, last: date) -> list[DayFigures]:
+        """Every service's stored figures of the local days ``first`` to ``last``, by service
+        then day (days claimed and not computed left out)."""
         ...
 
     async def prune(self, before: datetime) -> int:

@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Generic, TypeVar
 
 from ..evidence import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from ..results import Outcome, ProbeResult
+from .base import DayAggregate, DayClaim, DayFigures
 
 __all__ = [
     "EXCLUSION_FIELDS",
@@ -220,11 +221,15 @@ class RowCodec(Generic[InstantT, TextsT]):
         read_instant: Callable[[InstantT], datetime],
         texts: Callable[[Sequence[str]], TextsT],
         read_texts: Callable[[TextsT], Iterable[str]],
+        day: Callable[[date], Any],
+        read_day: Callable[[Any], date],
     ) -> None:
         self._instant: Final = instant
         self._read_instant: Final = read_instant
         self._texts: Final = texts
         self._read_texts: Final = read_texts
+        self._day: Final = day
+        self._read_day: Final = read_day
 
     def instant(self, value: datetime) -> InstantT:
         """An instant as a column; a naive datetime is refused."""
@@ -307,6 +312,56 @@ class RowCodec(Generic[InstantT, TextsT]):
             named[field] = self.read_optional_instant(named[field])
         return {**named, "id": ident}
 
+    def day(self, value: date) -> Any:
+        """A local date as a column."""
+        return self._day(value)
+
+    def day_claim_row(self, claim: DayClaim) -> tuple[Any, ...]:
+        """``service, day, start_at, end_at, claim``: the columns of a claimed day."""
+        if claim.end <= claim.start:
+            raise InvalidValueError(f"day {claim.day.isoformat()}: its span ends before it starts")
+        return (
+            claim.service,
+            self._day(claim.day),
+            self.instant(claim.start),
+            self.instant(claim.end),
+            claim.token,
+        )
+
+    def day_figures_row(self, aggregate: DayAggregate) -> tuple[Any, ...]:
+        """``measured_us, outage_us, degraded_us, maintenance_us, gap_us, spans, basis,
+        computed_at``, then the key ``service, day, claim``: what stores a claimed day's
+        figures."""
+        figures = aggregate.figures
+        durations = figures[2:7]
+        if any(not isinstance(us, int) or us < 0 for us in durations):
+            raise InvalidValueError(
+                f"day {figures.day.isoformat()}: durations must be whole microseconds, not negative"
+            )
+        if figures.spans is not None:
+            try:
+                json.loads(figures.spans)
+            except ValueError:
+                raise InvalidValueError(
+                    f"day {figures.day.isoformat()}: spans are not JSON"
+                ) from None
+        return (
+            *durations,
+            figures.spans,
+            figures.basis,
+            self.instant(aggregate.computed_at),
+            figures.service,
+            self._day(figures.day),
+            aggregate.token,
+        )
+
+    def day_figures(self, row: Sequence[Any]) -> DayFigures:
+        """A day's figures from ``service, day``, the five durations, ``spans`` and ``basis``."""
+        service, day, measured, outage, degraded, maintenance, gap, spans, basis = row
+        return DayFigures(
+            service, self._read_day(day), measured, outage, degraded, maintenance, gap, spans, basis
+        )
+
     def result_row(
         self, result: ProbeResult, vantage: int, check: int, outcome: int
     ) -> tuple[Any, ...]:
@@ -361,19 +416,29 @@ def _as_read(instant: datetime) -> datetime:
     return instant
 
 
-#: SQLite: instants as INTEGER microseconds since the Unix epoch, lists of text as a JSON array.
+def _same_day(day: date) -> date:
+    """asyncpg reads and writes ``date`` as a date already."""
+    return day
+
+
+#: SQLite: instants as INTEGER microseconds since the Unix epoch, lists of text as a JSON array,
+#: local dates as ISO text (``2026-10-05``, ordered like the dates).
 SQLITE_ROWS: Final[RowCodec[int, str]] = RowCodec(
     instant=microseconds,
     read_instant=from_microseconds,
     texts=_texts_json,
     read_texts=json.loads,
+    day=date.isoformat,
+    read_day=date.fromisoformat,
 )
 
 #: PostgreSQL: instants as ``timestamptz`` (aware datetimes both ways), lists of text as
-#: ``text[]``.
+#: ``text[]``, local dates as ``date``.
 POSTGRES_ROWS: Final[RowCodec[datetime, list[str]]] = RowCodec(
     instant=aware,
     read_instant=_as_read,
     texts=list,
     read_texts=tuple,
+    day=_same_day,
+    read_day=_same_day,
 )

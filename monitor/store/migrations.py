@@ -32,13 +32,31 @@ differs where a server with years of results calls for it:
   row to every bulk write.
 - ``intervals.detail`` is ``jsonb``; interval ids are ``bigint``, chosen by the caller (random
   62-bit values) or else taken from an identity sequence.
+
+Both keep ``day_aggregates``: each service's figures of one local day, derived from the intervals
+and the exclusions (:mod:`monitor.status.aggregates`), so that the status page reads 90 rows a
+service instead of recomputing 90 verdicts. Being derived, a row must never outlive what it was
+derived from, and the schema itself sees to it, whoever writes: triggers delete the rows of the
+days an interval or an exclusion written, changed or deleted covers, in the same transaction
+(a late interval change replayed from the spool, ``slawatch db rebuild``'s replacement, an
+exclusion added or revoked). The rows name their local day and its UTC span ``[start_at,
+end_at)``; the overlap tests use the span, so the triggers need no time zone. Every later
+migration empties the table (:data:`CLEARS_AGGREGATES`): code that changed the schema may read
+the evidence differently.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["POSTGRES", "POSTGRES_MIGRATIONS_TABLE", "SQLITE", "SQLITE_MIGRATIONS_TABLE"]
+__all__ = [
+    "AGGREGATES_SINCE",
+    "CLEARS_AGGREGATES",
+    "POSTGRES",
+    "POSTGRES_MIGRATIONS_TABLE",
+    "SQLITE",
+    "SQLITE_MIGRATIONS_TABLE",
+]
 
 #: Created before any migration runs, so that it can record the first one.
 SQLITE_MIGRATIONS_TABLE: Final = """
@@ -153,8 +171,79 @@ CREATE TABLE notices (
 CREATE INDEX notices_by_service ON notices (service, notified_at);
 """
 
+# Per service and local day of the status page's zone: measured, outage, degraded, maintenance
+# and gap time in microseconds; spans is a JSON object of the day's outage, unconfirmed and
+# degraded spans ([[start_us, end_us], ...]), NULL when there are none; basis names what the
+# figures were computed under (the zone, the quorum rule, the frontend checks), so a row computed
+# under another configuration is not read as this one's. A row whose computed_at is NULL is a
+# claim: a computation began, and may store its figures only if the row (its claim token) is
+# still there when it ends. The triggers delete the rows of the days an interval or exclusion
+# change covers (an open interval covers every day from its start), claims included: figures
+# read from evidence that changed meanwhile are never stored.
+_SQLITE_5 = """
+CREATE TABLE day_aggregates (
+    service        TEXT NOT NULL,
+    day            TEXT NOT NULL,
+    start_at       INTEGER NOT NULL,
+    end_at         INTEGER NOT NULL CHECK (end_at > start_at),
+    measured_us    INTEGER NOT NULL,
+    outage_us      INTEGER NOT NULL,
+    degraded_us    INTEGER NOT NULL,
+    maintenance_us INTEGER NOT NULL,
+    gap_us         INTEGER NOT NULL,
+    spans          TEXT,
+    basis          TEXT NOT NULL,
+    claim          INTEGER NOT NULL,
+    computed_at    INTEGER,
+    PRIMARY KEY (service, day)
+) WITHOUT ROWID;
+-- The status page reads every service's days in one range.
+CREATE INDEX day_aggregates_by_day ON day_aggregates (day);
+-- The triggers find the days an instant range overlaps.
+CREATE INDEX day_aggregates_by_end ON day_aggregates (end_at);
+CREATE TRIGGER day_aggregates_interval_added AFTER INSERT ON intervals
+BEGIN
+    DELETE FROM day_aggregates
+    WHERE end_at > NEW.start_at AND (NEW.end_at IS NULL OR start_at < NEW.end_at);
+END;
+CREATE TRIGGER day_aggregates_interval_removed AFTER DELETE ON intervals
+BEGIN
+    DELETE FROM day_aggregates
+    WHERE end_at > OLD.start_at AND (OLD.end_at IS NULL OR start_at < OLD.end_at);
+END;
+-- A close changes the days from the earlier of the two ends on (an open end is the later);
+-- another start or detail (the services a run measured) changes every day it covers.
+CREATE TRIGGER day_aggregates_interval_changed AFTER UPDATE ON intervals
+BEGIN
+    DELETE FROM day_aggregates
+    WHERE end_at > CASE
+        WHEN OLD.start_at IS NOT NEW.start_at OR OLD.detail IS NOT NEW.detail
+            OR OLD.kind IS NOT NEW.kind OR OLD.vantage IS NOT NEW.vantage
+            OR OLD.subject IS NOT NEW.subject
+            THEN MIN(OLD.start_at, NEW.start_at)
+        ELSE MIN(COALESCE(OLD.end_at, NEW.end_at), COALESCE(NEW.end_at, OLD.end_at))
+    END;
+END;
+CREATE TRIGGER day_aggregates_exclusion_added AFTER INSERT ON exclusions
+BEGIN
+    DELETE FROM day_aggregates
+    WHERE service = NEW.service AND end_at > NEW.start_at AND start_at < NEW.end_at;
+END;
+CREATE TRIGGER day_aggregates_exclusion_changed AFTER UPDATE ON exclusions
+BEGIN
+    DELETE FROM day_aggregates
+    WHERE service IN (OLD.service, NEW.service)
+      AND end_at > MIN(OLD.start_at, NEW.start_at) AND start_at < MAX(OLD.end_at, NEW.end_at);
+END;
+CREATE TRIGGER day_aggregates_exclusion_removed AFTER DELETE ON exclusions
+BEGIN
+    DELETE FROM day_aggregates
+    WHERE service = OLD.service AND end_at > OLD.start_at AND start_at < OLD.end_at;
+END;
+"""
+
 #: SQLite's scripts; version ``n`` is ``SQLITE[n - 1]``.
-SQLITE: Final[tuple[str, ...]] = (_SQLITE_1, _SQLITE_2, _SQLITE_3, _SQLITE_4)
+SQLITE: Final[tuple[str, ...]] = (_SQLITE_1, _SQLITE_2, _SQLITE_3, _SQLITE_4, _SQLITE_5)
 
 #: Created (under the migration lock) before any migration runs, so that it can record the first.
 POSTGRES_MIGRATIONS_TABLE: Final = """
@@ -257,5 +346,84 @@ CREATE TABLE notices (
 CREATE INDEX notices_by_service ON notices (service, notified_at);
 """
 
+# As SQLite's _SQLITE_5: the day's figures per service, and triggers that delete the rows of the
+# days an interval or exclusion change covers. Microseconds as bigint; spans as jsonb.
+_POSTGRES_4 = """
+CREATE TABLE day_aggregates (
+    service        text NOT NULL,
+    day            date NOT NULL,
+    start_at       timestamptz NOT NULL,
+    end_at         timestamptz NOT NULL CHECK (end_at > start_at),
+    measured_us    bigint NOT NULL,
+    outage_us      bigint NOT NULL,
+    degraded_us    bigint NOT NULL,
+    maintenance_us bigint NOT NULL,
+    gap_us         bigint NOT NULL,
+    claim          bigint NOT NULL,
+    computed_at    timestamptz,
+    basis          text NOT NULL,
+    spans          jsonb,
+    PRIMARY KEY (service, day)
+);
+-- The status page reads every service's days in one range.
+CREATE INDEX day_aggregates_by_day ON day_aggregates (day);
+-- The triggers find the days an instant range overlaps.
+CREATE INDEX day_aggregates_by_end ON day_aggregates (end_at);
+
+-- The instants from which the change of an interval row (TG_OP) may alter a day's figures, and
+-- until which (NULL: for ever). A close changes the days from the earlier of the two ends on;
+-- another start or detail (the services a run measured) every day the row covers.
+CREATE FUNCTION day_aggregates_interval_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    since timestamptz;
+    until timestamptz;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        since := NEW.start_at;
+        until := NEW.end_at;
+    ELSIF TG_OP = 'DELETE' THEN
+        since := OLD.start_at;
+        until := OLD.end_at;
+    ELSIF OLD.start_at IS DISTINCT FROM NEW.start_at OR OLD.detail IS DISTINCT FROM NEW.detail
+        OR OLD.kind IS DISTINCT FROM NEW.kind OR OLD.vantage IS DISTINCT FROM NEW.vantage
+        OR OLD.subject IS DISTINCT FROM NEW.subject THEN
+        since := LEAST(OLD.start_at, NEW.start_at);
+    ELSE
+        since := LEAST(COALESCE(OLD.end_at, NEW.end_at), COALESCE(NEW.end_at, OLD.end_at));
+    END IF;
+    IF since IS NOT NULL THEN
+        DELETE FROM day_aggregates
+        WHERE end_at > since AND (until IS NULL OR start_at < until);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER day_aggregates_interval_changed AFTER INSERT OR UPDATE OR DELETE ON intervals
+FOR EACH ROW EXECUTE FUNCTION day_aggregates_interval_changed();
+
+CREATE FUNCTION day_aggregates_exclusion_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        DELETE FROM day_aggregates
+        WHERE service = OLD.service AND end_at > OLD.start_at AND start_at < OLD.end_at;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        DELETE FROM day_aggregates
+        WHERE service = NEW.service AND end_at > NEW.start_at AND start_at < NEW.end_at;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER day_aggregates_exclusion_changed AFTER INSERT OR UPDATE OR DELETE ON exclusions
+FOR EACH ROW EXECUTE FUNCTION day_aggregates_exclusion_changed();
+"""
+
 #: PostgreSQL's scripts; version ``n`` is ``POSTGRES[n - 1]``.
-POSTGRES: Final[tuple[str, ...]] = (_POSTGRES_1, _POSTGRES_2, _POSTGRES_3)
+POSTGRES: Final[tuple[str, ...]] = (_POSTGRES_1, _POSTGRES_2, _POSTGRES_3, _POSTGRES_4)
+
+#: The first version of each dialect with ``day_aggregates``: every version after it empties the
+#: table (:data:`CLEARS_AGGREGATES`) in the transaction that applies it.
+AGGREGATES_SINCE: Final = {"sqlite": 5, "postgresql": 4}
+#: Run after applying any migration past :data:`AGGREGATES_SINCE`: the per-day figures are
+#: derived, and a program that changed the schema may derive them differently.
+CLEARS_AGGREGATES: Final = "DELETE FROM day_aggregates"

@@ -20,13 +20,13 @@ from __future__ import annotations
 import abc
 import dataclasses
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeAlias, TypeVar
 
 from ..errors import StorageError
 from ..evidence import DERIVED_KINDS, ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from ..results import ProbeResult
-from .base import Store
+from .base import DayAggregate, DayClaim, DayFigures, Store
 from .codec import InvalidValueError, RowCodec, detail_json
 
 __all__ = ["Params", "RowStore", "Statements", "Steps"]
@@ -78,6 +78,13 @@ class Statements:
     notices: str
     #: No parameters: ``name, last_result_at`` of every vantage that recorded a result, by name.
     vantages_seen: str
+    #: :meth:`RowCodec.day_claim_row`: claims a day, replacing what was stored for it.
+    claim_day: str
+    #: :meth:`RowCodec.day_figures_row`: stores a claimed day's figures if the claim stands.
+    put_day_figures: str
+    #: ``first, last`` (local dates): the computed days' :meth:`RowCodec.day_figures` columns, by
+    #: service then day.
+    day_figures: str
 
 
 class RowStore(Store, abc.ABC):
@@ -287,6 +294,38 @@ class RowStore(Store, abc.ABC):
         """Notices given at ``start <= at < end``, revoked ones included, by ``at`` then id."""
         params = self._annotations_of(service, start, end)
         return await self._fetch("reading notices", self._sql.notices, params, self._rows.notice)
+
+    async def claim_days(self, claims: Sequence[DayClaim]) -> None:
+        """Claim days to compute, in one transaction."""
+        if not claims:
+            return
+        rows, sql = self._rows, self._sql
+
+        def steps() -> list[tuple[str, Sequence[Sequence[Any]]]]:
+            return [(sql.claim_day, [rows.day_claim_row(claim) for claim in claims])]
+
+        await self._change_together("claiming days to compute", steps)
+
+    async def put_day_figures(self, aggregates: Sequence[DayAggregate]) -> None:
+        """Store the figures of the days still claimed with their tokens, in one transaction."""
+        if not aggregates:
+            return
+        rows, sql = self._rows, self._sql
+
+        def steps() -> list[tuple[str, Sequence[Sequence[Any]]]]:
+            return [(sql.put_day_figures, [rows.day_figures_row(a) for a in aggregates])]
+
+        await self._change_together("storing day figures", steps)
+
+    async def day_figures(self, *, first: date, last: date) -> list[DayFigures]:
+        """Every service's computed figures of the local days ``first`` to ``last``."""
+        rows = self._rows
+        return await self._fetch(
+            "reading day figures",
+            self._sql.day_figures,
+            lambda: (rows.day(first), rows.day(last)),
+            rows.day_figures,
+        )
 
     async def _add(self, operation: str, sql: str, row: Params) -> int:
         """Store a new exclusion or notice, ``row()`` its columns; return its id."""

@@ -35,7 +35,7 @@ from ..errors import StorageError
 from ..results import ProbeResult
 from .codec import SQLITE_ROWS as _ROWS
 from .codec import InvalidValueError, NameIds
-from .migrations import SQLITE, SQLITE_MIGRATIONS_TABLE
+from .migrations import AGGREGATES_SINCE, CLEARS_AGGREGATES, SQLITE, SQLITE_MIGRATIONS_TABLE
 from .rowstore import Params, RowStore, Statements, Steps
 
 __all__ = ["BUSY_TIMEOUT_MS", "PRUNE_CHUNK", "SQLiteStore"]
@@ -177,6 +177,27 @@ ORDER BY notified_at, id
 """,
     vantages_seen="""
 SELECT name, last_result_at FROM vantages WHERE last_result_at IS NOT NULL ORDER BY name
+""",
+    claim_day="""
+INSERT INTO day_aggregates (service, day, start_at, end_at, measured_us, outage_us, degraded_us,
+                            maintenance_us, gap_us, spans, basis, claim, computed_at)
+VALUES (?1, ?2, ?3, ?4, 0, 0, 0, 0, 0, NULL, '', ?5, NULL)
+ON CONFLICT (service, day) DO UPDATE
+SET start_at = excluded.start_at, end_at = excluded.end_at, measured_us = 0, outage_us = 0,
+    degraded_us = 0, maintenance_us = 0, gap_us = 0, spans = NULL, basis = '',
+    claim = excluded.claim, computed_at = NULL
+""",
+    put_day_figures="""
+UPDATE day_aggregates
+SET measured_us = ?1, outage_us = ?2, degraded_us = ?3, maintenance_us = ?4, gap_us = ?5,
+    spans = ?6, basis = ?7, computed_at = ?8
+WHERE service = ?9 AND day = ?10 AND claim = ?11 AND computed_at IS NULL
+""",
+    day_figures="""
+SELECT service, day, measured_us, outage_us, degraded_us, maintenance_us, gap_us, spans, basis
+FROM day_aggregates
+WHERE day >= ?1 AND day <= ?2 AND computed_at IS NOT NULL
+ORDER BY service, day
 """,
 )
 
@@ -428,6 +449,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
             if _schema_version(conn) < version:
                 for statement in _statements(SQLITE[version - 1]):
                     conn.execute(statement)
+                if version > AGGREGATES_SINCE["sqlite"]:
+                    conn.execute(CLEARS_AGGREGATES)
                 conn.execute("INSERT INTO schema_migrations (version) VALUES (?)", (version,))
 
 

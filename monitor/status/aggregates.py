@@ -1,0 +1,319 @@
+"""Each service's figures per local day: what the status page's day cells and windows add up.
+
+A day's figures, over its span in ``status_page.timezone`` (up to now, for today):
+
+- **measured**: time some vantage measured the service (the day less the quorum's gaps);
+- **outage**: the quorum's outage (:func:`monitor.quorum.service_verdict`), the report's own;
+- **degraded**: where the service was at least degraded (some frontend check down, a vantage's
+  ``degraded`` interval, or down) by the same quorum rule, outside the outage: one vantage with
+  a flaky route does not colour a day any more than it makes an outage;
+- **maintenance**: announced maintenance (exclusions with reason ``maintenance``, not revoked)
+  in force, whether or not the contract accepts it; outage during it stays outage, because the
+  page shows what was measured, and the contract decides what it excludes;
+- **gap**: where no vantage measured the service;
+
+and the spans behind outage, unconfirmed outage, degraded and gap time, so that incidents and
+"since when" read them without the intervals.
+
+Closed days are computed once and stored (:func:`fill_days`, run by the daemon in the
+background); today is computed live (:func:`read_evidence`). A stored day never disagrees with
+the intervals: the schema deletes the days an interval or exclusion change covers, and a
+computation stores its figures only if nothing changed while it ran (the claim of
+:meth:`monitor.store.base.Store.claim_days`). A row also names its *basis*: the zone, the quorum
+rule and the frontend checks it was computed under; after a change of configuration the row is
+not read and the day is computed again.
+
+Reading the intervals is done once per window for every service: one query, then each service's
+verdict from its own records and the vantage-wide ones, in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any, Final
+
+from sla import (
+    ExclusionReason,
+    Interval,
+    IntervalSet,
+    day_span,
+    intersect,
+    local_date,
+    normalize,
+    subtract,
+    total,
+    union,
+)
+
+from ..config.settings import ServiceConfig, Settings
+from ..evidence import LIFECYCLE_SUBJECT, ExclusionRecord, IntervalKind, IntervalRecord
+from ..quorum import VantageView, Verdict, decide, service_verdict
+from ..store.base import DayAggregate, DayClaim, DayFigures, Store
+from ..store.codec import from_microseconds, microseconds
+
+__all__ = [
+    "AGGREGATE_VERSION",
+    "DAYS_PER_ROUND",
+    "Evidence",
+    "basis",
+    "day_figures",
+    "decode_spans",
+    "fill_days",
+    "missing_days",
+    "read_evidence",
+]
+
+#: Changes whenever the figures are computed differently: rows of another version are not read.
+AGGREGATE_VERSION: Final = 1
+#: Days :func:`fill_days` computes at most per call (each: one read of that day's intervals for
+#: every service that needs it).
+DAYS_PER_ROUND: Final = 7
+
+_KINDS: Final = (
+    IntervalKind.RUNNING,
+    IntervalKind.GAP,
+    IntervalKind.ISOLATED,
+    IntervalKind.UNCONFIRMED,
+    IntervalKind.OUTAGE,
+    IntervalKind.DEGRADED,
+)
+#: Kinds whose subject is a vantage, not a service: they count for every service.
+_VANTAGE_WIDE: Final = frozenset({IntervalKind.ISOLATED, IntervalKind.UNCONFIRMED})
+_SPAN_KEYS: Final = ("outage", "unconfirmed", "degraded", "gap")
+
+
+def basis(service: ServiceConfig, zone: tzinfo) -> str:
+    """What a service's day figures were computed under, in a few characters."""
+    text = json.dumps(
+        [AGGREGATE_VERSION, str(zone), service.quorum, sorted(c.name for c in service.frontend)]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the evidence says of one service over a window ending at most at now."""
+
+    service: str
+    window: Interval
+    verdict: Verdict
+    #: At least degraded by the quorum rule, outside the outage.
+    degraded: IntervalSet
+    #: Announced maintenance in force (not revoked), within the window.
+    maintenance: IntervalSet
+
+
+class _Prefetched:
+    """The quorum's :class:`~monitor.quorum.IntervalReader` over intervals already read."""
+
+    def __init__(self, records: Sequence[IntervalRecord], seen: Mapping[str, datetime]) -> None:
+        self._records = records
+        self._seen = dict(seen)
+
+    async def intervals(
+        self, *, start: datetime, end: datetime, kinds: Collection[IntervalKind] | None = None
+    ) -> list[IntervalRecord]:
+        return [
+            r
+            for r in self._records
+            if (r.end is None or r.end > start)
+            and r.start < end
+            and (kinds is None or r.kind in kinds)
+        ]
+
+    async def vantages_seen(self) -> dict[str, datetime]:
+        return self._seen
+
+
+def _owner(record: IntervalRecord) -> str | None:
+    """The service an interval is about, or None for one about a whole vantage."""
+    if record.kind in _VANTAGE_WIDE or record.subject == LIFECYCLE_SUBJECT:
+        return None
+    return record.subject.partition("/")[0]
+
+
+def _spans(records: Iterable[IntervalRecord], until: datetime) -> IntervalSet:
+    spans = []
+    for record in records:
+        end = record.end if record.end is not None else until
+        if end > record.start:
+            spans.append(Interval(record.start, end))
+    return normalize(spans)
+
+
+def _degraded(
+    verdict: Verdict, service: ServiceConfig, own: Sequence[IntervalRecord], now: datetime
+) -> IntervalSet:
+    """Where the quorum of vantages saw the service degraded or down, outside the outage."""
+    by_vantage: dict[str, list[IntervalRecord]] = defaultdict(list)
+    for record in own:
+        if record.kind is IntervalKind.DEGRADED and record.subject == service.name:
+            by_vantage[record.vantage].append(record)
+    if not by_vantage:
+        return ()
+    views = [
+        VantageView(
+            view.vantage,
+            view.measured,
+            union(
+                view.down, intersect(_spans(by_vantage.get(view.vantage, ()), now), view.measured)
+            ),
+        )
+        for view in verdict.views
+    ]
+    worse = decide(views, service.quorum, verdict.window).outage
+    return subtract(worse, verdict.outage)
+
+
+def _maintenance(
+    exclusions: Iterable[ExclusionRecord], service: str, window: Interval
+) -> IntervalSet:
+    spans = [
+        Interval(r.start, r.end)
+        for r in exclusions
+        if r.service == service
+        and r.reason == ExclusionReason.MAINTENANCE.value
+        and r.revoked_at is None
+    ]
+    return intersect(spans, (window,))
+
+
+async def read_evidence(
+    store: Store, services: Sequence[ServiceConfig], window: Interval, now: datetime
+) -> dict[str, Evidence]:
+    """Each service's evidence over ``window`` (ending at most at ``now``), from three reads:
+    the intervals, the vantages seen, the exclusions."""
+    records = await store.intervals(start=window.start, end=window.end, kinds=_KINDS)
+    seen = await store.vantages_seen()
+    exclusions = await store.exclusions(start=window.start, end=window.end)
+    shared: list[IntervalRecord] = []
+    own: dict[str, list[IntervalRecord]] = defaultdict(list)
+    for record in records:
+        owner = _owner(record)
+        if owner is None:
+            shared.append(record)
+        else:
+            own[owner].append(record)
+    found = {}
+    for service in services:
+        mine = own.get(service.name, [])
+        verdict = await service_verdict(_Prefetched(shared + mine, seen), service, window, now)
+        found[service.name] = Evidence(
+            service.name,
+            window,
+            verdict,
+            _degraded(verdict, service, mine, now),
+            _maintenance(exclusions, service.name, window),
+        )
+    return found
+
+
+def _us(delta: timedelta) -> int:
+    return delta // timedelta(microseconds=1)
+
+
+def _encode(spans: Mapping[str, IntervalSet]) -> str | None:
+    kept = {
+        key: [[microseconds(s.start), microseconds(s.end)] for s in value]
+        for key, value in spans.items()
+        if value
+    }
+    return json.dumps(kept, separators=(",", ":")) if kept else None
+
+
+def decode_spans(text: str | None) -> dict[str, IntervalSet]:
+    """A stored day's spans by key (``outage``, ``unconfirmed``, ``degraded``, ``gap``)."""
+    if text is None:
+        return {}
+    document: dict[str, Any] = json.loads(text)
+    return {
+        key: tuple(
+            Interval(from_microseconds(start), from_microseconds(end))
+            for start, end in document.get(key, ())
+        )
+        for key in _SPAN_KEYS
+        if document.get(key)
+    }
+
+
+def day_figures(evidence: Evidence, day: date, span: Interval, basis: str) -> DayFigures:
+    """The figures of ``day`` (its UTC ``span``), up to the end of the evidence's window."""
+    end = min(span.end, evidence.window.end)
+    clip = (Interval(span.start, max(span.start, end)),)
+    verdict = evidence.verdict
+    gap = intersect(verdict.gaps, clip)
+    outage = intersect(verdict.outage, clip)
+    degraded = intersect(evidence.degraded, clip)
+    spans = {
+        "outage": outage,
+        "unconfirmed": intersect(verdict.unconfirmed, clip),
+        "degraded": degraded,
+        "gap": gap,
+    }
+    return DayFigures(
+        evidence.service,
+        day,
+        _us(clip[0].duration - total(gap)),
+        _us(total(outage)),
+        _us(total(degraded)),
+        _us(total(intersect(evidence.maintenance, clip))),
+        _us(total(gap)),
+        _encode(spans),
+        basis,
+    )
+
+
+def missing_days(
+    stored: Iterable[DayFigures],
+    bases: Mapping[str, str],
+    days: Sequence[date],
+) -> list[tuple[date, list[str]]]:
+    """The days (in the order given) some service has no figures for under its basis, each with
+    those services."""
+    have = {(f.service, f.day) for f in stored if bases.get(f.service) == f.basis}
+    found = []
+    for day in days:
+        services = [name for name in bases if (name, day) not in have]
+        if services:
+            found.append((day, services))
+    return found
+
+
+async def fill_days(
+    store: Store, settings: Settings, now: datetime, *, max_days: int = DAYS_PER_ROUND
+) -> int:
+    """Compute and store the closed days of the history window that have no figures, the most
+    recent first, ``max_days`` days at most; return how many days were computed (0: none left).
+
+    A day whose evidence changed while it was computed is not stored, and comes again.
+    """
+    page = settings.status_page
+    zone = page.timezone
+    services = {s.name: s for s in settings.services}
+    if not services:
+        return 0
+    today = local_date(now, zone)
+    closed = [today - timedelta(days=n) for n in range(1, page.history_days)]
+    if not closed:
+        return 0
+    bases = {name: basis(service, zone) for name, service in services.items()}
+    stored = await store.day_figures(first=closed[-1], last=closed[0])
+    work = missing_days(stored, bases, closed)[:max_days]
+    for day, names in work:
+        span = day_span(day, zone)
+        token = secrets.randbits(62) + 1
+        await store.claim_days([DayClaim(name, day, span.start, span.end, token) for name in names])
+        found = await read_evidence(store, [services[n] for n in names], span, now)
+        await store.put_day_figures(
+            [
+                DayAggregate(day_figures(found[name], day, span, bases[name]), token, now)
+                for name in names
+            ]
+        )
+    return len(work)
