@@ -707,6 +707,8 @@ def exported() -> dict[str, set[str]]:
             names[name + "_info"] = {"version", "vantage"}
         else:
             names[name] = labels
+    # The per-check series are written straight into the exposition, not by the registry.
+    names.update(metrics.check_series.names())
     return names
 
 

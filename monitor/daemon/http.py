@@ -12,6 +12,7 @@ The surface reads the daemon through a :class:`~monitor.daemon.view.DaemonView` 
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from collections.abc import Awaitable, Callable, Sequence
@@ -81,13 +82,21 @@ class HttpSurface:
             await self._runner.cleanup()
             self._runner = None
 
-    async def _metrics(self, request: web.Request) -> web.Response:
+    async def _metrics(self, request: web.Request) -> web.StreamResponse:
         # Prometheus asks for OpenMetrics first when it can read it; anyone else gets the text
         # format.
         openmetrics = "application/openmetrics-text" in request.headers.get("Accept", "")
-        body = self._view.scrape(openmetrics=openmetrics)
         kind = OPENMETRICS_CONTENT_TYPE if openmetrics else CONTENT_TYPE_LATEST
-        return web.Response(body=body, headers={"Content-Type": kind})
+        response = web.StreamResponse(headers={"Content-Type": kind})
+        response.enable_compression()  # gzip when the scraper accepts it, as Prometheus does
+        await response.prepare(request)
+        # Written a piece at a time, yielding to the event loop between pieces: with thousands
+        # of checks, a scrape must not hold probes back.
+        for chunk in self._view.scrape_chunks(openmetrics=openmetrics):
+            await response.write(chunk)
+            await asyncio.sleep(0)
+        await response.write_eof()
+        return response
 
     async def _healthz(self, _: web.Request) -> web.Response:
         healthy, body = health(self._view.health_snapshot())

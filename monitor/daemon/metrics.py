@@ -12,7 +12,7 @@ path, query or credentials, never an error message or an instant. No ``*_created
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -35,6 +35,7 @@ from ..results import ProbeResult
 from ..scheduler import ScheduledCheck
 from ..state import CheckState, CheckTrack, ServiceState
 from ..write.writer import ResultWriter
+from .checkseries import CheckSeries, Row
 from .webhooks import Notifier
 
 __all__ = ["Metrics", "target_of"]
@@ -72,16 +73,8 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry, vantage: str, version: str) -> None:
         self._registry = registry
-        check = ["service", "check", "role"]
-        probe = [*check, "target"]
         self.build = Info("slawatch_build", "Version and vantage of this daemon", registry=registry)
         self.build.info({"version": version, "vantage": vantage})
-        self.probes = Counter(
-            "slawatch_probes",
-            "Probes run, by outcome",
-            [*check, "outcome"],
-            registry=registry,
-        )
         self.probe_duration_histogram = Histogram(
             "slawatch_probe_duration_seconds",
             "Time probes of the service's checks took, whatever their outcome",
@@ -89,51 +82,12 @@ class Metrics:
             buckets=_PROBE_BUCKETS,
             registry=registry,
         )
-        # blackbox_exporter's series: the same names, help and meaning, per check.
-        self.probe_success = Gauge(
-            "probe_success", "Displays whether or not the probe was a success", probe,
-            registry=registry,
-        )  # fmt: skip
-        self.probe_duration = Gauge(
-            "probe_duration_seconds", "Returns how long the probe took to complete in seconds",
-            probe, registry=registry,
-        )  # fmt: skip
-        self.http_status = Gauge(
-            "probe_http_status_code", "Response HTTP status code (0: no response)", probe,
-            registry=registry,
-        )  # fmt: skip
-        self.http_content_length = Gauge(
-            "probe_http_content_length", "Length of http content response (Content-Length)",
-            probe, registry=registry,
-        )  # fmt: skip
-        self.http_body_length = Gauge(
-            "probe_http_uncompressed_body_length", "Length of uncompressed response body read",
-            probe, registry=registry,
-        )  # fmt: skip
-        self.ssl_expiry = Gauge(
-            "probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime", probe,
-            registry=registry,
-        )  # fmt: skip
-        self.dns_lookup = Gauge(
-            "probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in"
-            " seconds", probe, registry=registry,
-        )  # fmt: skip
-        self.failed_regex = Gauge(
-            "probe_failed_due_to_regex", "Indicates if probe failed due to regex", probe,
-            registry=registry,
-        )  # fmt: skip
-        self._per_check = (
-            self.probe_success, self.probe_duration, self.http_status, self.http_content_length,
-            self.http_body_length, self.ssl_expiry, self.dns_lookup, self.failed_regex,
-        )  # fmt: skip
-        #: Each check's label values, its target included (worked out once).
-        self._labels: dict[str, tuple[str, str, str, str]] = {}
-        self.check_up = Gauge(
-            "slawatch_check_up",
-            "Confirmed state of the check: 1 up, 0 down, -1 unknown",
-            check,
-            registry=registry,
-        )
+        #: blackbox_exporter's per-check series, the confirmed states and the outcome counters:
+        #: plain values written straight into the exposition (:mod:`.checkseries`).
+        self.check_series = CheckSeries()
+        #: The same, as metric families, for reading in process (tests, tools).
+        self.check_registry = CollectorRegistry(auto_describe=True)
+        self.check_registry.register(self.check_series)
         self.service_state = Gauge(
             "slawatch_service_state",
             "1 for the service's current state (up, degraded, down, unknown), 0 for the others",
@@ -340,34 +294,30 @@ class Metrics:
         )
         self._currency: dict[str, str] = {}
 
-    def _probe_labels(self, check: ScheduledCheck) -> tuple[str, str, str, str]:
-        labels = self._labels.get(check.id)
-        if labels is None:
-            labels = (check.service, check.name, check.role.value, target_of(check.spec))
-            self._labels[check.id] = labels
-        return labels
+    def _row(self, check: ScheduledCheck) -> Row:
+        return self.check_series.row(
+            check.id, check.service, check.name, check.role.value, target_of(check.spec)
+        )
 
     def observe_result(self, check: ScheduledCheck, result: ProbeResult) -> None:
         """Count one probe result, and publish it as blackbox_exporter would."""
-        labels = self._probe_labels(check)
-        self.probes.labels(*labels[:3], result.outcome.value).inc()
-        self.probe_duration_histogram.labels(check.service, labels[2]).observe(result.latency)
-        self.probe_success.labels(*labels).set(1.0 if result.up else 0.0)
-        self.probe_duration.labels(*labels).set(result.latency)
-        if isinstance(check.spec, HttpCheck):
-            self.http_status.labels(*labels).set(result.status or 0)
-            self.http_body_length.labels(*labels).set(result.bytes_read)
-            if result.content_length is not None:
-                self.http_content_length.labels(*labels).set(result.content_length)
-            else:
-                with contextlib.suppress(KeyError):
-                    self.http_content_length.remove(*labels)
-            if check.spec.contains is not None or check.spec.regex is not None:
-                self.failed_regex.labels(*labels).set(1.0 if result.body_mismatch else 0.0)
-        elif isinstance(check.spec, DnsCheck):
-            self.dns_lookup.labels(*labels).set(result.latency)
+        row = self._row(check)
+        row.outcomes[result.outcome.value] = row.outcomes.get(result.outcome.value, 0) + 1
+        self.probe_duration_histogram.labels(check.service, row.role).observe(result.latency)
+        row.success = 1.0 if result.up else 0.0
+        row.duration = result.latency
+        spec = check.spec
+        if isinstance(spec, HttpCheck):
+            row.status = float(result.status or 0)
+            row.body_length = float(result.bytes_read)
+            length = result.content_length
+            row.content_length = None if length is None else float(length)
+            if spec.contains is not None or spec.regex is not None:
+                row.regex_failed = 1.0 if result.body_mismatch else 0.0
+        elif isinstance(spec, DnsCheck):
+            row.dns_time = result.latency
         if result.cert_expires_at is not None:
-            self.ssl_expiry.labels(*labels).set(result.cert_expires_at.timestamp())
+            row.ssl_expiry = result.cert_expires_at.timestamp()
 
     def set_sla(self, figures: MonthFigures) -> None:
         """Publish a service's month so far."""
@@ -420,7 +370,7 @@ class Metrics:
 
     def set_check_state(self, check: ScheduledCheck, state: CheckState) -> None:
         """Publish a check's confirmed state."""
-        self.check_up.labels(check.service, check.name, check.role.value).set(_CHECK_STATE[state])
+        self._row(check).up = _CHECK_STATE[state]
 
     def set_service_state(self, service: str, state: ServiceState) -> None:
         """Publish a service's state as one-hot series."""
@@ -469,12 +419,22 @@ class Metrics:
         self._publish_notifier(notifier)
         self._publish_writer(writer)
 
-    def exposition(self, *, openmetrics: bool = False) -> bytes:
-        """Every metric of the registry, in Prometheus' text format or in OpenMetrics'."""
+    def exposition_chunks(self, *, openmetrics: bool = False) -> Iterator[bytes]:
+        """Every metric, in Prometheus' text format or in OpenMetrics', in pieces: the
+        registry's, then the per-check series a chunk of rows at a time."""
         if openmetrics:
-            text: bytes = generate_openmetrics(self._registry)  # type: ignore[no-untyped-call]
-            return text
-        return generate_latest(self._registry)
+            rest: bytes = generate_openmetrics(self._registry)  # type: ignore[no-untyped-call]
+            yield rest.removesuffix(b"# EOF\n")
+        else:
+            yield generate_latest(self._registry)
+        for chunk in self.check_series.chunks(openmetrics=openmetrics):
+            yield chunk.encode()
+        if openmetrics:
+            yield b"# EOF\n"
+
+    def exposition(self, *, openmetrics: bool = False) -> bytes:
+        """Every metric, whole (see :meth:`exposition_chunks`)."""
+        return b"".join(self.exposition_chunks(openmetrics=openmetrics))
 
     def _publish_notifier(self, notifier: Notifier) -> None:
         """Publish the notifier's counters."""
@@ -508,10 +468,4 @@ class Metrics:
 
     def forget_check(self, check: ScheduledCheck) -> None:
         """Drop the series of a check removed by a reload."""
-        labels = self._labels.pop(check.id, None)
-        if labels is not None:
-            for gauge in self._per_check:
-                with contextlib.suppress(KeyError):  # never observed: nothing to drop
-                    gauge.remove(*labels)
-        with contextlib.suppress(KeyError):
-            self.check_up.remove(check.service, check.name, check.role.value)
+        self.check_series.forget(check.id)

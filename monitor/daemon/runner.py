@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -526,9 +527,9 @@ class Daemon:
             now=self._clock.now(),
         )
 
-    def scrape(self, *, openmetrics: bool = False) -> bytes:
-        """Every metric in Prometheus' text format (or OpenMetrics'), the point-in-time gauges
-        brought up to date."""
+    def scrape_chunks(self, *, openmetrics: bool = False) -> Iterator[bytes]:
+        """Every metric in Prometheus' text format (or OpenMetrics'), in pieces, the
+        point-in-time gauges brought up to date first."""
         self.check_clock()
         self.metrics.refresh(
             self._clock.now(),
@@ -541,4 +542,8 @@ class Daemon:
             },
             in_flight=self.scheduler.in_flight,
         )
-        return self.metrics.exposition(openmetrics=openmetrics)
+        return self.metrics.exposition_chunks(openmetrics=openmetrics)
+
+    def scrape(self, *, openmetrics: bool = False) -> bytes:
+        """Every metric, whole (see :meth:`scrape_chunks`)."""
+        return b"".join(self.scrape_chunks(openmetrics=openmetrics))

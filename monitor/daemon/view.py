@@ -7,7 +7,7 @@ runner.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -153,6 +153,7 @@ class DaemonView(Protocol):
         """What ``/api/state`` shows, as of now."""
         ...
 
-    def scrape(self, *, openmetrics: bool = False) -> bytes:
-        """Every metric in Prometheus' text format (or OpenMetrics'), brought up to date."""
+    def scrape_chunks(self, *, openmetrics: bool = False) -> Iterator[bytes]:
+        """Every metric in Prometheus' text format (or OpenMetrics'), brought up to date, in
+        pieces to write one at a time."""
         ...

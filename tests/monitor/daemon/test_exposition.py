@@ -17,6 +17,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 from monitor.config.settings import CheckRole, DnsCheck, HttpCheck, TcpCheck
+from monitor.daemon.checkseries import CHUNK_ROWS
 from monitor.daemon.metrics import Metrics, target_of
 from monitor.results import Outcome, ProbeResult
 from monitor.scheduler import ScheduledCheck
@@ -60,7 +61,7 @@ def test_probe_series_are_blackbox_exporter_s() -> None:
     labels = {"service": "shop", "check": "home", "role": "frontend", "target": "shop.example.com"}
 
     def value(name: str) -> float | None:
-        return registry.get_sample_value(name, labels)
+        return metrics.check_registry.get_sample_value(name, labels)
 
     assert value("probe_success") == 0.0
     assert value("probe_duration_seconds") == 0.25
@@ -94,8 +95,9 @@ def test_a_dns_check_reports_its_lookup_time_and_a_plain_page_no_regex_series() 
     dns = ScheduledCheck("shop/ns", "shop", CheckRole.DNS, spec)
     metrics.observe_result(dns, ProbeResult("shop/ns", "v1", NOW, 0.03, Outcome.UP))
     labels = {"service": "shop", "check": "ns", "role": "dns", "target": "shop.example.com"}
-    assert registry.get_sample_value("probe_dns_lookup_time_seconds", labels) == 0.03
-    assert registry.get_sample_value("probe_http_status_code", labels) is None
+    checks = metrics.check_registry
+    assert checks.get_sample_value("probe_dns_lookup_time_seconds", labels) == 0.03
+    assert checks.get_sample_value("probe_http_status_code", labels) is None
     plain = _http("home", "http://127.0.0.1:8080/")
     metrics.observe_result(plain, ProbeResult("shop/home", "v1", NOW, 0.01, Outcome.UP, status=200))
     text = metrics.exposition().decode()
@@ -205,3 +207,34 @@ async def test_a_real_scrape_is_clean_in_both_formats(tmp_path: Path) -> None:
     said, _ = await asyncio.wait_for(checked.communicate(text.encode()), 60)
     assert checked.returncode == 0, said.decode()
     assert said.decode().strip() == ""
+
+
+def test_the_per_check_series_are_written_in_pieces_that_parse_as_one() -> None:
+    """1,200 checks: the exposition comes in pieces of at most CHUNK_ROWS samples (the event
+    loop runs between them), and the pieces together are one valid exposition whose values and
+    labels are prometheus_client's own reading of the same rows."""
+    registry = CollectorRegistry()
+    metrics = Metrics(registry, "v1", "1")
+    for i in range(1200):
+        check = _http(f"c{i}", f"http://127.0.0.1:{8000 + i % 7}/")
+        outcome = Outcome.UP if i % 3 else Outcome.TIMEOUT
+        metrics.observe_result(check, ProbeResult(check.id, "v1", NOW, 0.5, outcome, status=200))
+    pieces = list(metrics.exposition_chunks())
+    assert len(pieces) > 10
+    assert all(piece.count(b"\n") <= CHUNK_ROWS + 2 for piece in pieces)
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in parse_text(b"".join(pieces).decode())
+        for sample in family.samples
+    }
+    in_process = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in metrics.check_registry.collect()
+        for sample in family.samples
+    }
+    assert in_process.items() <= samples.items()
+    assert samples[("probe_success", (("check", "c3"), ("role", "frontend"), ("service", "shop"),
+                    ("target", "127.0.0.1:8003")))] == 0.0  # fmt: skip
+    timeouts = ("slawatch_probes_total", (("check", "c3"), ("outcome", "timeout"),
+                ("role", "frontend"), ("service", "shop")))  # fmt: skip
+    assert samples[timeouts] == 1.0
