@@ -33,6 +33,7 @@ from .healthcheck import add_healthcheck_command
 from .notice import add_notice_commands
 from .notify import add_notify_commands
 from .report import add_report_command
+from .status_page import add_status_page_command
 
 __all__ = ["main"]
 
@@ -249,6 +250,7 @@ def _parser() -> argparse.ArgumentParser:
     add_notify_commands(commands)
     add_notice_commands(commands)
     add_healthcheck_command(commands)
+    add_status_page_command(commands)
     return parser
 
 

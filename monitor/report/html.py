@@ -796,4 +796,5 @@ def render_html(report: Report) -> str:
         schema=SCHEMA,
         duration_rule=DURATION_RULE,
         refresh=0,
+        live=False,
     )

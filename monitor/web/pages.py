@@ -14,11 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from fractions import Fraction
-from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..quorum import UNCONFIRMED_NOTE
 from ..status.model import (
@@ -34,7 +33,7 @@ from ..status.model import (
     ServiceMoney,
     UptimeWindow,
 )
-from .render import duration, percent, render
+from .render import duration, percent, render, text
 
 __all__ = [
     "DEFAULT_WINDOW",
@@ -114,15 +113,19 @@ def banner(services: Sequence[PublicService]) -> str:
     return ", ".join(shown)
 
 
-def _figures(  # noqa: PLR0917 - the cache's key is the arguments
-    kind: DayKind,
-    measured: timedelta,
-    outage: timedelta,
-    degraded: timedelta,
-    maintenance: timedelta,
-    gap: timedelta,
-) -> str:
+#: What identifies a day's look: its kind and figures (not its date).
+_Key = tuple[DayKind, timedelta, timedelta, timedelta, timedelta, timedelta]
+
+
+def _ratio(measured: timedelta, outage: timedelta) -> Fraction | None:
+    if measured <= timedelta(0):
+        return None
+    return 1 - Fraction(outage // timedelta(microseconds=1), measured // timedelta(microseconds=1))
+
+
+def _figures(key: _Key) -> str:
     """A day's figures in words, after its date; the same for every day with these figures."""
+    kind, measured, outage, degraded, maintenance, gap = key
     if kind is DayKind.NO_DATA:
         return "no data"
     parts = [_KIND_WORDS[kind]]
@@ -134,53 +137,128 @@ def _figures(  # noqa: PLR0917 - the cache's key is the arguments
     ):
         if amount > timedelta(0):
             parts.append(f"{words} {duration(amount)}")
-    availability = _ratio(measured, outage)
-    parts.append(f"{duration(measured)} measured, {percent(availability)} up")
+    parts.append(f"{duration(measured)} measured, {percent(_ratio(measured, outage))} up")
     return "; ".join(parts)
 
 
-_cached_figures = lru_cache(maxsize=4096)(_figures)
+@dataclass(frozen=True, slots=True)
+class _Look:
+    """Everything of a day's cell and row but its date and place, worked out once for every
+    day with the same figures: a page of a thousand services has ninety thousand days."""
+
+    #: The cell: markup before its x, between its x and its date, after its date.
+    head: str
+    middle: str
+    tail: str
+    #: The figures in words (the tooltip after the date).
+    title: str
+    #: The row of the days-to-report table after its date cell, or "" for a day up or without
+    #: data (not listed).
+    row: str
 
 
-def _ratio(measured: timedelta, outage: timedelta) -> Fraction | None:
-    if measured <= timedelta(0):
-        return None
-    return 1 - Fraction(outage // timedelta(microseconds=1), measured // timedelta(microseconds=1))
+def _look(key: _Key) -> _Look:
+    kind = key[0]
+    fill = _PATTERNED.get(kind.value)
+    paint = f' fill="url(#{fill})"' if fill else ""
+    title = _figures(key)
+    row = ""
+    if kind not in (DayKind.UP, DayKind.NO_DATA):
+        _, measured, outage, degraded, maintenance, gap = key
+        cells = [_KIND_WORDS[kind]] + [
+            duration(d) for d in (outage, degraded, maintenance, gap, measured)
+        ]
+        cells.append(percent(_ratio(measured, outage)))
+        row = "".join(
+            f'<td class="n">{c}</td>' if i else f"<td>{c}</td>" for i, c in enumerate(cells)
+        )
+    return _Look(
+        head=f'<rect class="k-{kind.value}"{paint} x="',
+        middle=f'" width="{_CELL_WIDTH}" height="{_BAR_HEIGHT}"><title>',
+        tail=f": {title}</title></rect>",
+        title=title,
+        row=row + "</tr>" if row else "",
+    )
+
+
+_LOOKS: dict[_Key, _Look] = {}
+_DATES: dict[date, str] = {}
+#: Past this many looks the cache starts afresh: a history's figures repeat, but not forever.
+_MAX_LOOKS: Final = 20_000
+
+
+def _look_of(cell: DayCell) -> _Look:
+    key = (cell.kind, cell.measured, cell.outage, cell.degraded, cell.maintenance, cell.gap)
+    found = _LOOKS.get(key)
+    if found is None:
+        if len(_LOOKS) >= _MAX_LOOKS:
+            _LOOKS.clear()
+        found = _LOOKS[key] = _look(key)
+    return found
 
 
 def day_title(cell: DayCell) -> str:
     """A day's tooltip: its date, what happened, and its figures."""
-    figures = _cached_figures(
-        cell.kind, cell.measured, cell.outage, cell.degraded, cell.maintenance, cell.gap
-    )
-    return f"{cell.date.isoformat()}: {figures}"
+    return f"{cell.date.isoformat()}: {_look_of(cell).title}"
 
 
-def day_bar(days: Sequence[DayCell], label: str) -> Markup:
+@dataclass(frozen=True, slots=True)
+class _Bar:
+    """A service's days laid out: the bar, the rows of the days to report, the counts."""
+
+    svg: Markup
+    rows: Markup
+    notable: int
+    no_data: int
+
+
+def day_bar(days: Sequence[DayCell], name: str) -> _Bar:
     """The bar of days, one cell each, coloured (and, for gaps and maintenance, patterned) by
-    its kind, with the day's figures as its tooltip; ``label`` names it for screen readers."""
-    parts = [
-        f'<svg class="days" viewBox="0 0 {max(1, len(days)) * _CELL} {_BAR_HEIGHT}" '
-        f'preserveAspectRatio="none" role="img" aria-label="{escape(label)}">'
-    ]
-    append = parts.append
+    its kind, with the day's figures as its tooltip, and the rows of the days to report (any
+    but up or without data); ``name`` names the bar for screen readers.
+
+    Built here rather than in a template loop, for speed; dates and figures only reach the
+    markup unescaped, the name is escaped."""
+    cells = []
+    rows = []
+    counts = dict.fromkeys(DayKind, 0)
+    looks, dates = _LOOKS, _DATES
+    if len(looks) >= _MAX_LOOKS:
+        looks.clear()
+    if len(dates) >= _MAX_LOOKS:
+        dates.clear()
+    # The loop of a page: no call it can do without.
     for i, cell in enumerate(days):
-        kind = cell.kind.value
-        fill = _PATTERNED.get(kind)
-        paint = f' fill="url(#{fill})"' if fill else ""
-        append(
-            f'<rect class="k-{kind}"{paint} x="{i * _CELL}" width="{_CELL_WIDTH}" '
-            f'height="{_BAR_HEIGHT}"><title>{day_title(cell)}</title></rect>'
-        )
-    append("</svg>")
-    # Dates and figures only: nothing from data reaches the markup unescaped.
-    return Markup("".join(parts))  # noqa: S704
+        key = (cell.kind, cell.measured, cell.outage, cell.degraded, cell.maintenance, cell.gap)
+        look = looks.get(key)
+        if look is None:
+            look = looks[key] = _look(key)
+        day = cell.date
+        iso = dates.get(day)
+        if iso is None:
+            iso = dates[day] = day.isoformat()
+        cells.append(f"{look.head}{i * _CELL}{look.middle}{iso}{look.tail}")
+        counts[key[0]] += 1
+        if look.row:
+            rows.append(f"<tr><td>{iso}</td>{look.row}")
+    label = f"{name}: {_bar_label(days, counts)}"
+    svg = (
+        f'<svg class="days" viewBox="0 0 {max(1, len(days)) * _CELL} {_BAR_HEIGHT}" '
+        f'preserveAspectRatio="none" role="img" aria-label="{text(label)}">'
+        + "".join(cells)
+        + "</svg>"
+    )
+    return _Bar(
+        Markup(svg),  # noqa: S704 - built above from dates, figures and the escaped name
+        Markup("".join(rows)),  # noqa: S704 - dates and figures only
+        len(rows),
+        counts[DayKind.NO_DATA],
+    )
 
 
-def _bar_label(days: Sequence[DayCell]) -> str:
+def _bar_label(days: Sequence[DayCell], counts: dict[DayKind, int]) -> str:
     if not days:
-        return "No days to show"
-    counts = {kind: sum(1 for d in days if d.kind is kind) for kind in DayKind}
+        return "no days to show"
     said = [
         f"{_count(counts[kind], 'day')} {_KIND_WORDS[kind]}"
         for kind in (DayKind.OUTAGE, DayKind.DEGRADED, DayKind.MAINTENANCE, DayKind.GAP)
@@ -209,11 +287,9 @@ class _ServiceBlock:
     since: datetime | None
     window: UptimeWindow | None
     not_measured: timedelta
-    bar: Markup
+    bar: _Bar
     first: date | None
     last: date | None
-    notable: tuple[DayCell, ...]
-    no_data: int
     #: Shown only as ``status_page`` allows (empty otherwise): check names and targets, and
     #: the vantages with their votes.
     checks: tuple[tuple[str, str], ...]
@@ -232,11 +308,9 @@ def _block(service: PublicService, window: str) -> _ServiceBlock:
         since=service.since,
         window=chosen,
         not_measured=missing,
-        bar=day_bar(days, f"{service.name}: {_bar_label(days)}"),
+        bar=day_bar(days, service.name),
         first=days[0].date if days else None,
         last=days[-1].date if days else None,
-        notable=tuple(d for d in days if d.kind not in (DayKind.UP, DayKind.NO_DATA)),
-        no_data=sum(1 for d in days if d.kind is DayKind.NO_DATA),
         checks=service.checks,
         vantages=service.vantages,
     )
