@@ -43,6 +43,7 @@ from ..quorum import Verdict, service_verdict
 from ..results import ProbeResult
 from ..scheduler import ScheduledCheck, Scheduler, build_checks
 from ..state import CheckState, ServiceState, StateTracker
+from ..status.aggregates import DAYS_PER_ROUND, fill_days
 from ..store.base import Store
 from ..write.journal_file import keep_rejected, load_journal
 from ..write.leftovers import JOURNAL_RESERVE_BYTES, keep_leftovers
@@ -72,6 +73,10 @@ PRUNE_EVERY = 3600.0
 QUORUM_EVERY = 10.0
 #: How far back the live quorum looks: enough to see every vantage's open intervals.
 QUORUM_WINDOW = timedelta(minutes=10)
+#: The status page's closed days without stored figures are looked for this often; after a round
+#: that found more than it may compute (DAYS_PER_ROUND), the next comes after STATUS_FILL_BUSY.
+STATUS_FILL_EVERY = 180.0
+STATUS_FILL_BUSY = 5.0
 #: A change of the system clock's offset from the evidence's clock larger than this is a step.
 CLOCK_STEP = 1.0
 
@@ -194,6 +199,7 @@ class Daemon:
             housekeeping = group.create_task(self._housekeeping(), name="housekeeping")
             watch = group.create_task(self._watch_quorum(), name="quorum")
             sla = group.create_task(self._watch_sla(), name="sla")
+            status = group.create_task(self._watch_status(), name="status")
             notifier = group.create_task(self.notifier.run(), name="notifier")
             self.ready.set()
             log.info(
@@ -206,7 +212,7 @@ class Daemon:
             await self._stop.wait()
             log.info("stopping: waiting for probes in flight, then flushing results")
             await self.scheduler.stop(STOP_GRACE)
-            for task in (scheduler, housekeeping, watch, sla, notifier, writer):
+            for task in (scheduler, housekeeping, watch, sla, status, notifier, writer):
                 task.cancel()
         self._end_run()
         flushed = 0
@@ -474,6 +480,24 @@ class Daemon:
             else:
                 failing = False
             await self._clock.sleep(self.settings.sla_refresh)
+
+    async def _watch_status(self) -> None:
+        """Compute the status page's closed days that have no stored figures, a few days a
+        round, so that the page reads stored days rather than recomputing them."""
+        failing = False
+        while True:
+            done = 0
+            try:
+                done = await fill_days(self._store, self.settings, self._clock.now())
+            except StorageError as error:
+                if not failing:
+                    log.warning("status page days not computed: %s", error)
+                failing = True
+            else:
+                failing = False
+            await self._clock.sleep(
+                STATUS_FILL_BUSY if done >= DAYS_PER_ROUND else STATUS_FILL_EVERY
+            )
 
     async def refresh_sla(self) -> None:
         """Recompute every service's credits of the month so far (the report's figures, now)."""

@@ -347,7 +347,8 @@ CREATE INDEX notices_by_service ON notices (service, notified_at);
 """
 
 # As SQLite's _SQLITE_5: the day's figures per service, and triggers that delete the rows of the
-# days an interval or exclusion change covers. Microseconds as bigint; spans as jsonb.
+# days an interval or exclusion change covers. Microseconds as bigint; spans as json, checked and
+# kept as written.
 _POSTGRES_4 = """
 CREATE TABLE day_aggregates (
     service        text NOT NULL,
@@ -362,7 +363,7 @@ CREATE TABLE day_aggregates (
     claim          bigint NOT NULL,
     computed_at    timestamptz,
     basis          text NOT NULL,
-    spans          jsonb,
+    spans          json,
     PRIMARY KEY (service, day)
 );
 -- The status page reads every service's days in one range.

@@ -243,7 +243,7 @@ SET start_at = excluded.start_at, end_at = excluded.end_at, measured_us = 0, out
     put_day_figures="""
 UPDATE day_aggregates
 SET measured_us = $1, outage_us = $2, degraded_us = $3, maintenance_us = $4, gap_us = $5,
-    spans = $6::jsonb, basis = $7, computed_at = $8
+    spans = $6::json, basis = $7, computed_at = $8
 WHERE service = $9 AND day = $10 AND claim = $11 AND computed_at IS NULL
 """,
     day_figures="""

@@ -14,6 +14,10 @@ from monitor.errors import StorageError
 from monitor.evidence import ExclusionRecord, NoticeRecord
 from monitor.results import Outcome, ProbeResult
 from monitor.store import IntervalKind, IntervalRecord, Store
+from monitor.store import postgres as postgres_store
+from monitor.store import sqlite as sqlite_store
+from monitor.store.base import DayAggregate, DayClaim, DayFigures
+from monitor.store.migrations import POSTGRES, SQLITE
 
 from .samples import API, EU, MICRO, T0, US_EAST, WEB, at, interval, probe
 
@@ -620,3 +624,165 @@ async def test_a_closed_store_refuses_work(store: Store) -> None:
     await store.open()
     await store.write_results([probe(0)])
     assert len(await everything(store)) == 1
+
+
+# Day figures: the status page's per-day aggregates, and what keeps them true
+
+
+DAY = timedelta(days=1)
+FIRST = T0.date()
+
+
+def claim(service: str, day: int, token: int = 7) -> DayClaim:
+    """A claim of the UTC day ``day`` days after T0's."""
+    start = datetime.combine(FIRST + timedelta(days=day), datetime.min.time(), tzinfo=UTC)
+    return DayClaim(service, FIRST + timedelta(days=day), start, start + DAY, token)
+
+
+def figures(service: str, day: int, outage_us: int = 0, spans: str | None = None) -> DayFigures:
+    return DayFigures(
+        service, FIRST + timedelta(days=day), 86_400_000_000, outage_us, 0, 0, 0, spans, "b"
+    )
+
+
+async def stored_days(store: Store) -> list[tuple[str, int]]:
+    """(service, day after T0's) of every computed day of the test month."""
+    found = await store.day_figures(first=FIRST - 40 * DAY, last=FIRST + 40 * DAY)
+    return [(f.service, (f.day - FIRST).days) for f in found]
+
+
+async def put_days(store: Store, days: list[tuple[str, int]]) -> None:
+    """Claim and store these days with plain figures."""
+    await store.claim_days([claim(service, day) for service, day in days])
+    await store.put_day_figures(
+        [DayAggregate(figures(service, day), 7, T0) for service, day in days]
+    )
+
+
+async def test_day_figures_round_trip_once_claimed(store: Store) -> None:
+    """A claimed day is not read until its figures are stored; then they read back as given, by
+    service then day."""
+    spans = '{"outage":[[1,2]]}'
+    await store.claim_days([claim("web", 0), claim("api", 1), claim("api", 0)])
+
+    assert await stored_days(store) == []
+
+    await store.put_day_figures(
+        [
+            DayAggregate(figures("api", 0, 5, spans), 7, T0),
+            DayAggregate(figures("api", 1), 7, T0),
+            DayAggregate(figures("web", 0), 7, T0),
+        ]
+    )
+
+    got = await store.day_figures(first=FIRST, last=FIRST + DAY)
+    assert got == [figures("api", 0, 5, spans), figures("api", 1), figures("web", 0)]
+    assert await store.day_figures(first=FIRST + DAY, last=FIRST + DAY) == [figures("api", 1)]
+
+
+async def test_figures_without_their_claim_are_dropped(store: Store) -> None:
+    """Another token, a day never claimed, a day already computed: nothing changes."""
+    await store.claim_days([claim("api", 0, token=1)])
+    await store.put_day_figures(
+        [DayAggregate(figures("api", 0), 2, T0), DayAggregate(figures("api", 3), 1, T0)]
+    )
+    assert await stored_days(store) == []
+
+    await store.put_day_figures([DayAggregate(figures("api", 0), 1, T0)])
+    await store.put_day_figures([DayAggregate(figures("api", 0, 99), 1, T0)])
+
+    assert [f.outage_us for f in await store.day_figures(first=FIRST, last=FIRST)] == [0]
+
+
+async def test_a_new_claim_replaces_stored_figures(store: Store) -> None:
+    """Claiming a computed day again (another configuration) hides it until stored anew."""
+    await put_days(store, [("api", 0)])
+    await store.claim_days([claim("api", 0, token=8)])
+
+    assert await stored_days(store) == []
+
+
+async def test_an_interval_change_deletes_the_days_it_covers(store: Store) -> None:
+    """Written, closed or deleted, an interval takes the stored days it covers with it, every
+    service's (the vantage-wide ones count for all); other days stay."""
+    await put_days(store, [("api", d) for d in range(5)] + [("web", 1)])
+    start = datetime.combine(FIRST, datetime.min.time(), tzinfo=UTC)
+
+    await store.open_interval(interval(start + DAY + timedelta(seconds=2), start + 2 * DAY))
+    assert await stored_days(store) == [("api", 0), ("api", 2), ("api", 3), ("api", 4)]
+
+    ident = await store.open_interval(interval(start + 3 * DAY + DAY / 2))  # open: to the end
+    assert await stored_days(store) == [("api", 0), ("api", 2)]
+
+    await put_days(store, [("api", 3), ("api", 4)])
+    await store.close_interval(ident, start + 4 * DAY + DAY / 2)
+    # Closed within day 4: day 3 is as it was computed (the interval ran through it then).
+    assert await stored_days(store) == [("api", 0), ("api", 2), ("api", 3)]
+
+    # A rebuild from day 2 on: what it deletes (day 3's interval) and what it writes (in day 2).
+    rebuilt = dataclasses.replace(interval(start + 2 * DAY + DAY / 2, start + 3 * DAY), id=41)
+    await store.replace_intervals(EU, start + 2 * DAY, [rebuilt])
+    assert await stored_days(store) == [("api", 0)]
+
+
+async def test_an_exclusion_deletes_its_service_days(store: Store) -> None:
+    """Added or revoked, an exclusion takes the stored days of its service it covers."""
+    await put_days(store, [("shop", d) for d in range(4)] + [("web", 1)])
+    start = datetime.combine(FIRST, datetime.min.time(), tzinfo=UTC)
+    ident = await store.add_exclusion(
+        exclusion(20 * 3600, 44 * 3600)  # T0 is 10:00: from day 1 06:00 to day 2 06:00
+    )
+
+    assert await stored_days(store) == [("shop", 0), ("shop", 3), ("web", 1)]
+
+    await put_days(store, [("shop", 1), ("shop", 2)])
+    await store.revoke_exclusion(ident, by="ops", at=T0, note="wrong")
+
+    assert await stored_days(store) == [("shop", 0), ("shop", 3), ("web", 1)]
+
+
+async def test_a_change_while_computing_drops_the_figures(store: Store) -> None:
+    """Evidence written between the claim and the figures: the figures are not stored."""
+    await store.claim_days([claim("api", 0)])
+    start = datetime.combine(FIRST, datetime.min.time(), tzinfo=UTC)
+    await store.open_interval(interval(start + DAY / 2, start + DAY / 2 + 10 * MICRO))
+    await store.put_day_figures([DayAggregate(figures("api", 0), 7, T0)])
+
+    assert await stored_days(store) == []
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [
+        pytest.param(figures("api", 0)._replace(gap_us=-1), "not negative", id="negative"),
+        pytest.param(figures("api", 0)._replace(spans="{oops"), "not JSON", id="spans"),
+    ],
+)
+async def test_figures_that_cannot_be_true_are_refused(
+    store: Store, bad: DayFigures, match: str
+) -> None:
+    await store.claim_days([claim("api", 0)])
+
+    with pytest.raises(StorageError, match=match) as caught:
+        await store.put_day_figures([DayAggregate(bad, 7, T0)])
+
+    assert caught.value.refused
+    assert await stored_days(store) == []
+
+
+async def test_a_later_migration_empties_the_day_figures(
+    store: Store, make_store: Callable[[], Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A program whose schema changed may derive the figures differently: every stored day
+    goes when a newer migration is applied."""
+    await put_days(store, [("api", 0), ("web", 1)])
+    await store.close()
+    monkeypatch.setattr(sqlite_store, "SQLITE", (*SQLITE, "CREATE TABLE later (x INTEGER);"))
+    monkeypatch.setattr(postgres_store, "POSTGRES", (*POSTGRES, "CREATE TABLE later (x int);"))
+
+    newer = make_store()
+    await newer.open()
+
+    assert await stored_days(newer) == []
+    await put_days(newer, [("api", 0)])
+    assert await stored_days(newer) == [("api", 0)]
