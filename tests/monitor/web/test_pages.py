@@ -254,3 +254,18 @@ def test_availability_is_rounded_down() -> None:
     assert percent(Fraction(9999995, 10000000)) == f"99.999{NBSP}%"
     assert percent(Fraction(1)) == f"100.000{NBSP}%"
     assert percent(None) == "not measured"
+
+
+async def test_each_incident_can_be_linked_to(db: Path) -> None:
+    """Each incident's row has the anchor ``incident-ID`` that summary.json's shortlinks name."""
+    config = settings(db)
+    store = SQLiteStore(db)
+    await store.open()
+    try:
+        status = await build_public(store, config, NOW)
+    finally:
+        await store.close()
+    page = render_status(status)
+    assert len(status.incidents) == 2
+    for incident in status.incidents:
+        assert page.count(f'<tr id="incident-{incident.id}">') == 1
