@@ -338,6 +338,8 @@ SESSION_COOKIE: Final = "slawatch_session"
 #: and proxies may keep a page.
 PAGE_TTL: Final = timedelta(seconds=5)
 _MONTH: Final = re.compile(r"(\d{4})-(\d{2})")
+#: The status in other formats, linked from the page.
+_STATUS_LINKS: Final = (("summary.json", "/api/v2/summary.json"), ("Atom feed", "/feed.atom"))
 #: A month :func:`build_report` can take: its start and its end are dates.
 _YEARS: Final = range(1, 9999)
 
@@ -410,7 +412,9 @@ class _Pages:
                 self._bodies = {}
             body = self._bodies.get(window)
             if body is None:
-                text = await asyncio.to_thread(render_status, built[2], window=window)
+                text = await asyncio.to_thread(
+                    render_status, built[2], window=window, links=_STATUS_LINKS
+                )
                 body = self._bodies[window] = text.encode()
             return body
 

@@ -58,6 +58,8 @@ async def test_the_status_page_is_public_with_a_strict_policy(db: Path) -> None:
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "1 service down, 1 service degraded" in body
         assert "98.611" in body
+        assert '<a href="/api/v2/summary.json">summary.json</a>' in body
+        assert '<a href="/feed.atom">Atom feed</a>' in body
         directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
         assert directives == {
             "default-src": "'none'",

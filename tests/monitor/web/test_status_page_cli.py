@@ -3,6 +3,7 @@ written whole; bad input in one line."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -31,29 +32,45 @@ def test_the_static_page_is_written_with_a_page_per_window(db: Path, tmp_path: P
     done = slawatch("status-page", "--config", str(config), "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
-    names = sorted(p.name for p in out.iterdir())
-    assert names == [
-        "index.html", "uptime-24h.html", "uptime-30d.html", "uptime-7d.html", "uptime-month.html",
-    ]  # fmt: skip
-    assert done.stderr.startswith(f"status page written to {out}: index.html, ")
+    names = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+    windows = ("24h", "7d", "30d", "90d", "month")
+    badges = [
+        f"badge/{s}{w}.svg"
+        for s in ("api", "files", "shop")
+        for w in ("", *(f"-{k}" for k in windows))
+    ]
+    assert names == sorted([
+        "badge", *badges, "feed.atom", "index.html", "summary.json", "uptime-24h.html",
+        "uptime-30d.html", "uptime-7d.html", "uptime-month.html",
+    ])  # fmt: skip
+    assert done.stderr == (
+        f"status page written to {out}: feed.atom, index.html, summary.json, uptime-24h.html,"
+        " uptime-30d.html, uptime-7d.html, uptime-month.html and 18 badges\n"
+    )
     index = (out / "index.html").read_text("utf-8")
     assert "<h1>Example status</h1>" in index
     for service in ("shop", "api", "files"):
         assert f">{service}</h3>" in index
-    links = re.findall(r'<li><a href="([^"]+)"( aria-current="true")?>', index)
+    links = re.findall(r'<li><a href="([^"]+\.html)"( aria-current="true")?>', index)
     assert links == [
         ("uptime-24h.html", ""), ("uptime-7d.html", ""), ("uptime-30d.html", ""),
         ("index.html", ' aria-current="true"'), ("uptime-month.html", ""),
     ]  # fmt: skip
+    assert '<a href="summary.json">summary.json</a>' in index
+    assert '<a href="feed.atom">Atom feed</a>' in index
+    document = json.loads((out / "summary.json").read_text("utf-8"))
+    assert [c["name"] for c in document["components"]] == ["shop", "api", "files"]
+    assert (out / "feed.atom").read_bytes().startswith(b"<?xml")
+    assert b"<svg" in (out / "badge" / "shop.svg").read_bytes()
     day = (out / "uptime-24h.html").read_text("utf-8")
     assert '<a href="uptime-24h.html" aria-current="true">' in day
-    for page in (index, day):
+    for page in (index, day, (out / "summary.json").read_text("utf-8")):
         for secret in (CHECK_URL, "127.0.0.1", "CNY", "USD", *VANTAGES):
             assert secret not in page
     # Run again over the same directory: replaced whole, nothing else appears.
     again = slawatch("status-page", "--config", str(config), "--out", str(out))
     assert again.returncode == 0
-    assert sorted(p.name for p in out.iterdir()) == names
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == names
 
 
 def test_bad_input_is_one_line(tmp_path: Path, db: Path) -> None:
