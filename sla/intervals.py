@@ -11,10 +11,13 @@ offset an instant is written in never changes a result.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from operator import attrgetter
 
 from .errors import IntervalError
 
@@ -30,6 +33,11 @@ __all__ = [
 ]
 
 _ZERO = timedelta(0)
+#: The order of ``Interval`` (start, then end) as a sort key: compared in C, not through the
+#: dataclass's ``__lt__``, which matters for a month of a million outages.
+_ORDER = attrgetter("start", "end")
+_START = attrgetter("start")
+_END = attrgetter("end")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -66,16 +74,38 @@ class Interval:
 IntervalSet = tuple[Interval, ...]
 
 
+def _piece(start: datetime, end: datetime) -> Interval:
+    """An interval between instants of intervals already checked (UTC, ``start <= end``).
+
+    The set algebra cuts and merges checked intervals only, so it skips the checks: a month of
+    a million outages builds a million of these pieces.
+    """
+    piece = object.__new__(Interval)
+    object.__setattr__(piece, "start", start)
+    object.__setattr__(piece, "end", end)
+    return piece
+
+
 def normalize(intervals: Iterable[Interval]) -> IntervalSet:
     """Sort, drop empty intervals and merge those that overlap or touch."""
+    if isinstance(intervals, tuple) and _normalized(intervals):
+        return intervals  # the sets passed between the functions here: checked, not rebuilt
     merged: list[Interval] = []
-    for iv in sorted(i for i in intervals if not i.empty):
+    for iv in sorted(intervals, key=_ORDER):
         if merged and iv.start <= merged[-1].end:
             if iv.end > merged[-1].end:
-                merged[-1] = Interval(merged[-1].start, iv.end)
-        else:
+                merged[-1] = _piece(merged[-1].start, iv.end)
+        elif iv.start < iv.end:  # an empty interval apart from the others is dropped
             merged.append(iv)
     return tuple(merged)
+
+
+def _normalized(intervals: tuple[Interval, ...]) -> bool:
+    """Whether a tuple is a normalised set already: each interval not empty, and apart from
+    and before the next."""
+    return all(a.start < a.end < b.start for a, b in pairwise(intervals)) and (
+        not intervals or intervals[-1].start < intervals[-1].end
+    )
 
 
 def union(*sets: Iterable[Interval]) -> IntervalSet:
@@ -86,18 +116,40 @@ def union(*sets: Iterable[Interval]) -> IntervalSet:
 def intersect(a: Iterable[Interval], b: Iterable[Interval]) -> IntervalSet:
     """Every instant in both sets."""
     left, right = normalize(a), normalize(b)
+    if len(right) == 1:
+        return _within(left, right[0])
     out: list[Interval] = []
     i = j = 0
     while i < len(left) and j < len(right):
         start = max(left[i].start, right[j].start)
         end = min(left[i].end, right[j].end)
         if start < end:
-            out.append(Interval(start, end))
+            # Most of a set lies inside the other (a day's outages in the day): kept as they are.
+            whole = start == left[i].start and end == left[i].end
+            out.append(left[i] if whole else _piece(start, end))
         if left[i].end <= right[j].end:
             i += 1
         else:
             j += 1
     return tuple(out)
+
+
+def _within(left: IntervalSet, span: Interval) -> IntervalSet:
+    """``intersect(left, (span,))`` for a normalised set and a non-empty span: the run of
+    ``left`` overlapping the span, found by bisection, its first and last cut to the span.
+
+    A day of a month's outages takes time in the day's outages, not in the month's."""
+    first = bisect.bisect_right(left, span.start, key=_END)
+    run = list(left[first : bisect.bisect_left(left, span.end, first, key=_START)])
+    if run:
+        run[0], run[-1] = _clip(run[0], span), _clip(run[-1], span)
+    return tuple(run)
+
+
+def _clip(interval: Interval, span: Interval) -> Interval:
+    """The part of ``interval`` in ``span``, which it overlaps."""
+    start, end = max(interval.start, span.start), min(interval.end, span.end)
+    return interval if start == interval.start and end == interval.end else _piece(start, end)
 
 
 def subtract(a: Iterable[Interval], b: Iterable[Interval]) -> IntervalSet:
@@ -112,11 +164,11 @@ def subtract(a: Iterable[Interval], b: Iterable[Interval]) -> IntervalSet:
         k = j
         while k < len(holes) and holes[k].start < iv.end:
             if holes[k].start > cursor:
-                out.append(Interval(cursor, holes[k].start))
+                out.append(_piece(cursor, holes[k].start))
             cursor = max(cursor, holes[k].end)
             k += 1
         if cursor < iv.end:
-            out.append(Interval(cursor, iv.end))
+            out.append(iv if cursor == iv.start else _piece(cursor, iv.end))
     return tuple(out)
 
 
