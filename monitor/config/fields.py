@@ -7,19 +7,27 @@ a message that says what was expected.
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import re
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, ValidationError
 
+from ..errors import InputError
 from ..redact import MASK, excerpt
 from ..timefmt import parse_date, parse_instant
 
 __all__ = [
+    "AMOUNT_MAX_DIGITS",
+    "AMOUNT_MAX_PLACES",
+    "JSON_DECODER",
+    "JSON_MAX_DEPTH",
+    "NUMBER_MAX_DIGITS",
+    "NUMBER_MAX_EXPONENT",
     "Amount",
     "Day",
     "Duration",
@@ -27,15 +35,34 @@ __all__ = [
     "Zone",
     "describe_validation_error",
     "describe_validation_errors",
+    "json_number",
+    "json_too_deep",
+    "number_out_of_range",
     "parse_dns_server",
     "parse_duration",
+    "read_instant",
+    "read_json",
 ]
 
 
 def _instant(value: object) -> datetime:
     if not isinstance(value, str):
         raise ValueError(f"expected an RFC 3339 instant string, got {excerpt(value)}")
-    return parse_instant(value)
+    return read_instant(value)
+
+
+def read_instant(text: str) -> datetime:
+    """:func:`~monitor.timefmt.parse_instant`, refusing an instant that is not within the
+    years 1 to 9999 in UTC (``9999-12-31T23:00:00-05:00``): every instant is compared and
+    stored in UTC."""
+    instant = parse_instant(text)
+    try:
+        instant.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            f"instant {excerpt(text)} is out of range: in UTC it must fall in the years 1 to 9999"
+        ) from None
+    return instant
 
 
 def _date(value: object) -> date:
@@ -44,8 +71,18 @@ def _date(value: object) -> date:
     return parse_date(value)
 
 
+#: An amount has at most this many digits before the decimal point (below 10**15: a thousand
+#: times any yearly bill) ...
+AMOUNT_MAX_DIGITS = 15
+#: ... and at most this many after it. Within these bounds every sum, product and quotient the
+#: credit engine takes of amounts is exact or correctly rounded, and quick; an exponent written
+#: as ``1e999999999`` would otherwise have it build a number of a billion digits.
+AMOUNT_MAX_PLACES = 12
+
+
 def _amount(value: object) -> Decimal:
-    """A non-negative decimal amount, from a string or an exact JSON number."""
+    """A non-negative decimal amount, from a string or an exact JSON number: below 10**15, with
+    at most 12 decimal places as written."""
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise ValueError(f'expected a decimal string like "144.00", got {excerpt(value)}')
     try:
@@ -54,6 +91,13 @@ def _amount(value: object) -> Decimal:
         raise ValueError(f"expected a decimal number, got {excerpt(value)}") from None
     if not amount.is_finite() or amount < 0:
         raise ValueError(f"expected a non-negative amount, got {excerpt(value)}")
+    exponent = amount.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) else 0  # always an int: the amount is finite
+    if amount.adjusted() >= AMOUNT_MAX_DIGITS or places > AMOUNT_MAX_PLACES:
+        raise ValueError(
+            f"expected an amount of at most {AMOUNT_MAX_DIGITS} digits before the decimal point "
+            f"and {AMOUNT_MAX_PLACES} after it, got {excerpt(value)}"
+        )
     return amount
 
 
@@ -214,3 +258,105 @@ def parse_dns_server(text: str) -> tuple[str, int]:
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise ValueError(f"DNS server: expected a port from 1 to 65535, got {text!r}")
     return host, int(port_text)
+
+
+#: Numbers read from JSON and YAML have at most this many significant digits ...
+NUMBER_MAX_DIGITS = 40
+#: ... and a decimal exponent within this many places of the point either way: whatever a field
+#: then does with the number (an integer from ``1e999999999``, the text of a 5,000-digit integer
+#: in a message) stays quick and small.
+NUMBER_MAX_EXPONENT = 40
+_INT_LIMIT: int = 10**NUMBER_MAX_DIGITS
+
+
+def number_out_of_range(value: Decimal | int) -> bool:
+    """Whether a number read from JSON or YAML is beyond :data:`NUMBER_MAX_DIGITS` digits or
+    :data:`NUMBER_MAX_EXPONENT` places of exponent (a non-finite one is too)."""
+    if isinstance(value, int):
+        return abs(value) >= _INT_LIMIT
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):  # infinity or NaN
+        return True
+    return len(digits) > NUMBER_MAX_DIGITS or abs(exponent) > NUMBER_MAX_EXPONENT
+
+
+def _out_of_range(text: str) -> InputError:
+    return InputError(
+        f"number {excerpt(text)} out of range: at most {NUMBER_MAX_DIGITS} digits "
+        f"and an exponent from -{NUMBER_MAX_EXPONENT} to {NUMBER_MAX_EXPONENT}"
+    )
+
+
+def json_number(text: str) -> Decimal | int:
+    """A JSON number literal, exact (an integer, else a decimal), within the range of
+    :func:`number_out_of_range`; :class:`InputError` beyond it.
+
+    Given to ``json.loads`` as ``parse_int`` and ``parse_float``: a number is never a float.
+    """
+    if len(text) > 3 * NUMBER_MAX_DIGITS:  # a longer literal has too many digits, or is padded
+        raise _out_of_range(text)
+    number: Decimal | int = Decimal(text) if any(c in text for c in ".eE") else int(text)
+    if number_out_of_range(number):
+        raise _out_of_range(text)
+    return number
+
+
+def _no_constant(text: str) -> object:
+    raise InputError(f"{text} is not a JSON number")
+
+
+#: JSON as slawatch reads it: numbers exact and bounded (:func:`json_number`), no ``NaN`` or
+#: ``Infinity``. Nesting is bounded by :func:`json_too_deep` before it is decoded.
+JSON_DECODER = json.JSONDecoder(
+    parse_int=json_number, parse_float=json_number, parse_constant=_no_constant
+)
+
+
+#: How deep arrays and objects may nest in JSON read from outside (case files, API bodies): far
+#: more than any of them needs, and far less than would exhaust the parser's stack.
+JSON_MAX_DEPTH = 64
+# A string, closed or not (an unclosed one runs to the end: no backtracking), or a bracket.
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
+
+
+def json_too_deep(text: str, start: int = 0, depth: int = 0) -> int | None:
+    """Where the JSON value at ``start``, itself inside ``depth`` arrays and objects, opens one
+    deeper than :data:`JSON_MAX_DEPTH`, or None when it does not; only that value is scanned (an
+    invalid document is left to the parser to describe)."""
+    outer = depth
+    for token in _JSON_TOKEN.finditer(text, start):
+        kind = token[0][0]
+        if kind in "[{":
+            depth += 1
+            if depth > JSON_MAX_DEPTH:
+                return token.start()
+        elif kind in "]}":
+            depth -= 1
+        if depth <= outer:
+            return None
+    return None
+
+
+def _position(text: str, index: int) -> str:
+    line = text.count("\n", 0, index) + 1
+    return f"line {line} column {index - text.rfind(chr(10), 0, index)}"
+
+
+def read_json(text: str) -> Any:
+    """A JSON document from outside, numbers exact and bounded, nesting bounded.
+
+    Every refusal is one :class:`InputError` line: ``not valid JSON at line L column C: ...``,
+    or which number is out of range.
+    """
+    deep = json_too_deep(text)
+    if deep is not None:
+        raise InputError(
+            f"not valid JSON at {_position(text, deep)}: "
+            f"arrays and objects nested deeper than {JSON_MAX_DEPTH} levels"
+        )
+    try:
+        return JSON_DECODER.decode(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"not valid JSON at line {error.lineno} column {error.colno}: {error.msg}"
+        ) from None
