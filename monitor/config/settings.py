@@ -8,6 +8,7 @@ environment, reads numbers with decimals as exact decimals, and validates. Every
 from __future__ import annotations
 
 import enum
+import math
 import os
 import re
 import socket
@@ -33,7 +34,16 @@ from pydantic import (
 
 from ..errors import ConfigError
 from ..redact import StoreUrl, excerpt, redact_url
-from .fields import Duration, Zone, describe_validation_errors, parse_dns_server, parse_duration
+from .fields import (
+    NUMBER_MAX_DIGITS,
+    NUMBER_MAX_EXPONENT,
+    Duration,
+    Zone,
+    describe_validation_errors,
+    number_out_of_range,
+    parse_dns_server,
+    parse_duration,
+)
 from .terms import ContractTerms
 
 __all__ = [
@@ -536,8 +546,80 @@ class Settings(_Model):
         return Path("slawatch-spool") if path is None else path.parent / "spool"
 
 
+#: The largest configuration file read (1 MiB): a hundred times the complete example.
+MAX_CONFIG_BYTES = 1_048_576
+#: At most this many aliases (``*name``) in a file ...
+MAX_ALIASES = 1_000
+#: ... standing for at most this many values in all, counted as they expand (an alias of a
+#: list of aliases stands for all their values): a few hundred bytes of nested aliases would
+#: otherwise expand to billions of values.
+MAX_ALIAS_VALUES = 100_000
+#: How deep mappings and lists may nest.
+MAX_YAML_DEPTH = 64
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """YAML that is valid but refused: too deep, too many aliases, or an alias in itself."""
+
+
 class _DecimalLoader(yaml.SafeLoader):
-    """YAML with exact decimals: ``daily_fee: 144.10`` must not pass through a float."""
+    """YAML with exact decimals (``daily_fee: 144.10`` must not pass through a float), bounded:
+    nesting, aliases and what they expand to are counted while the file is composed, before
+    anything is built from it."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._values: dict[int, int] = {}  # id(node) -> the values it stands for, expanded
+        self._open: set[str] = set()  # anchors of the nodes being composed
+        self._aliases = 0
+        self._aliased = 0
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            return self._alias(event, parent, index)
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            raise _refused(
+                f"mappings and lists nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark
+            )
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._open.add(anchor)
+        node = super().compose_node(parent, index)
+        self._open.discard(anchor or "")
+        self._depth -= 1
+        self._values[id(node)] = 1 + sum(self._values.get(id(c), 1) for c in _children(node))
+        return node
+
+    def _alias(
+        self, event: yaml.AliasEvent, parent: yaml.Node | None, index: int
+    ) -> yaml.Node | None:
+        self._aliases += 1
+        if self._aliases > MAX_ALIASES:
+            raise _refused(f"more than {MAX_ALIASES:,} aliases", event.start_mark)
+        if event.anchor in self._open:
+            raise _refused(f"alias *{event.anchor} is inside its own anchor", event.start_mark)
+        node = super().compose_node(parent, index)
+        self._aliased += self._values.get(id(node), 1)
+        if self._aliased > MAX_ALIAS_VALUES:
+            raise _refused(
+                f"aliases stand for more than {MAX_ALIAS_VALUES:,} values in all", event.start_mark
+            )
+        return node
+
+
+def _refused(problem: str, mark: Any) -> _Refused:
+    return _Refused(None, None, problem, mark)
+
+
+def _children(node: yaml.Node | None) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal | float:
@@ -545,10 +627,62 @@ def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal | float:
     try:
         return Decimal(text)
     except ArithmeticError:
-        return float(text)  # .inf and .nan: left for validation to refuse
+        # .inf, .nan, 1:30.5 (base 60): YAML's own reading; a non-finite one is refused below,
+        # naming its field.
+        return loader.construct_yaml_float(node)  # type: ignore[arg-type]
+
+
+class _TooLong:
+    """An integer with more digits than Python converts: refused below, naming its field."""
+
+
+def _integer(loader: yaml.SafeLoader, node: yaml.Node) -> int | _TooLong:
+    try:
+        return loader.construct_yaml_int(node)  # type: ignore[arg-type]
+    except ValueError:
+        return _TooLong()
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    try:
+        return loader.construct_yaml_timestamp(node)  # type: ignore[arg-type]
+    except ValueError:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"{excerpt(node.value)} is not a calendar date and time (quote text)",
+            node.start_mark,
+        ) from None
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+_DecimalLoader.add_constructor("tag:yaml.org,2002:int", _integer)
+_DecimalLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def _numbers(value: object, path: str, found: list[str]) -> None:
+    """Each number that no field can take, one line naming its field: infinite or not a
+    number, or beyond :func:`~monitor.config.fields.number_out_of_range`."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            _numbers(key, where, found)
+            _numbers(item, where, found)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _numbers(item, f"{path}[{index}]", found)
+    elif isinstance(value, float) and not math.isfinite(value):
+        found.append(f"{path or 'document'}: expected a finite number, got {value}")
+    elif isinstance(value, _TooLong) or (
+        isinstance(value, int | Decimal)
+        and not isinstance(value, bool)
+        and number_out_of_range(value)
+    ):
+        found.append(
+            f"{path or 'document'}: number out of range: at most {NUMBER_MAX_DIGITS} digits "
+            f"and an exponent from -{NUMBER_MAX_EXPONENT} to {NUMBER_MAX_EXPONENT}"
+        )
+
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -579,8 +713,14 @@ def _substitute(value: object, environ: Mapping[str, str], path: str, missing: l
 
 def parse_settings(text: str, source: str, environ: Mapping[str, str] | None = None) -> Settings:
     """Validate configuration text; ``source`` names the file in errors."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{source}: larger than 1 MiB: not a configuration file")
     try:
         document: Any = yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader subclass
+    except _Refused as error:
+        mark = error.problem_mark
+        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark is not None else ""
+        raise ConfigError(f"{source}: {where}{error.problem}") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}: " if mark is not None else ""
@@ -590,6 +730,10 @@ def parse_settings(text: str, source: str, environ: Mapping[str, str] | None = N
         document = {}
     if not isinstance(document, dict):
         raise ConfigError(f"{source}: expected a mapping of settings at the top level")
+    numbers: list[str] = []
+    _numbers(document, "", numbers)
+    if numbers:
+        raise ConfigError("\n".join(f"{source}: {line}" for line in numbers))
     missing: list[str] = []
     document = _substitute(document, os.environ if environ is None else environ, "", missing)
     if missing:
@@ -603,10 +747,14 @@ def parse_settings(text: str, source: str, environ: Mapping[str, str] | None = N
 
 
 def load_settings(path: str | Path, environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate the configuration file at ``path``."""
+    """Read and validate the configuration file at ``path`` (at most 1 MiB of it is read)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as file:
+            data = file.read(MAX_CONFIG_BYTES + 1)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise ConfigError(f"{path}: cannot read: {reason}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than 1 MiB: not a configuration file")
     return parse_settings(text, str(path), environ)
