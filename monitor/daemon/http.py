@@ -42,9 +42,11 @@ from ..annotations.exclusions import (
     revoke_exclusion,
 )
 from ..annotations.notices import NewNotice, add_notice, notice_to_json, revoke_notice
+from ..config.fields import read_json
 from ..config.settings import Settings
 from ..errors import InputError, MonitorError, StorageError
 from ..quorum import UNCONFIRMED_NOTE
+from ..redact import excerpt
 from ..report import build_report
 from ..report.html import render_html
 from ..status import badge as status_badge
@@ -71,6 +73,12 @@ from .view import DaemonView, FailoverView, LiveState, ServiceView
 __all__ = ["HttpSurface", "state_body"]
 
 
+#: The largest request body read (1 MiB): an exclusion or a notice is a few hundred bytes.
+MAX_BODY_BYTES: Final = 1_048_576
+#: The largest id an exclusion or a notice can have: the stores' 64-bit integers.
+_MAX_ID: Final = 2**63 - 1
+
+
 class HttpSurface:
     """An aiohttp application showing what ``view`` gives of the daemon."""
 
@@ -78,7 +86,7 @@ class HttpSurface:
         self._view = view
         self._runner: web.AppRunner | None = None
         self.address = ""
-        app = web.Application()
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/api/state", self._state)
@@ -152,11 +160,20 @@ class HttpSurface:
         return None
 
     async def _body(self, request: web.Request) -> tuple[Any, str]:
-        """The JSON body, and who made the request (``api``, or ``api:NAME`` given as ``by``)."""
+        """The JSON body, and who made the request (``api``, or ``api:NAME`` given as ``by``).
+
+        The body is bounded: :data:`MAX_BODY_BYTES`, and :func:`read_json`'s nesting and
+        numbers; beyond them it is refused in one line, as bad input."""
         try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise InputError("body: expected a JSON object") from None
+            text = (await request.read()).decode("utf-8")
+        except web.HTTPRequestEntityTooLarge:
+            raise InputError(f"body: larger than {MAX_BODY_BYTES:,} bytes") from None
+        except UnicodeDecodeError:
+            raise InputError("body: expected a JSON object in UTF-8") from None
+        try:
+            body = read_json(text)
+        except InputError as error:
+            raise InputError(f"body: {error}") from None
         if not isinstance(body, dict):
             raise InputError("body: expected a JSON object")
         by = body.pop("by", None)
@@ -199,7 +216,11 @@ class HttpSurface:
             if refused is not None:
                 return refused
             view = self._view
-            ident = int(request.match_info["id"])
+            given = request.match_info["id"]
+            # Digits only (the route says so); more than an id can be is no known one.
+            ident = int(given) if len(given) <= len(str(_MAX_ID)) else _MAX_ID + 1
+            if ident > _MAX_ID:
+                return _error(404, f"no {kind.singular} {excerpt(given, 40)}")
             try:
                 body, by = await self._body(request)
                 revocation: Revocation = parse_input(Revocation, body, "body")
