@@ -29,6 +29,7 @@ verdict from its own records and the vantage-wide ones, in memory.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
@@ -64,6 +65,7 @@ __all__ = [
     "basis",
     "day_figures",
     "decode_spans",
+    "figures_of",
     "fill_days",
     "missing_days",
     "read_evidence",
@@ -86,6 +88,8 @@ _KINDS: Final = (
 #: Kinds whose subject is a vantage, not a service: they count for every service.
 _VANTAGE_WIDE: Final = frozenset({IntervalKind.ISOLATED, IntervalKind.UNCONFIRMED})
 _SPAN_KEYS: Final = ("outage", "unconfirmed", "degraded", "gap")
+#: Services decided between two turns of the event loop.
+_YIELD_EVERY: Final = 100
 
 
 def basis(service: ServiceConfig, zone: tzinfo) -> str:
@@ -188,10 +192,17 @@ async def read_evidence(
     store: Store, services: Sequence[ServiceConfig], window: Interval, now: datetime
 ) -> dict[str, Evidence]:
     """Each service's evidence over ``window`` (ending at most at ``now``), from three reads:
-    the intervals, the vantages seen, the exclusions."""
+    the intervals, the vantages seen, the exclusions.
+
+    A service with no interval of its own in the window (most of them, on most days) has the
+    verdict the vantage-wide intervals alone give under its quorum rule: it is decided once for
+    all such services alike, not once each.
+    """
     records = await store.intervals(start=window.start, end=window.end, kinds=_KINDS)
     seen = await store.vantages_seen()
-    exclusions = await store.exclusions(start=window.start, end=window.end)
+    exclusions: dict[str, list[ExclusionRecord]] = defaultdict(list)
+    for exclusion in await store.exclusions(start=window.start, end=window.end):
+        exclusions[exclusion.service].append(exclusion)
     shared: list[IntervalRecord] = []
     own: dict[str, list[IntervalRecord]] = defaultdict(list)
     for record in records:
@@ -200,17 +211,32 @@ async def read_evidence(
             shared.append(record)
         else:
             own[owner].append(record)
+    # Which services each run measured (None: every one, a run from before runs listed them).
+    runs = [
+        None if "services" not in r.detail else frozenset(r.detail["services"])
+        for r in shared
+        if r.kind is IntervalKind.RUNNING
+    ]
+    alike: dict[tuple[object, ...], Verdict] = {}
     found = {}
-    for service in services:
-        mine = own.get(service.name, [])
-        verdict = await service_verdict(_Prefetched(shared + mine, seen), service, window, now)
-        found[service.name] = Evidence(
-            service.name,
+    for count, service in enumerate(services, start=1):
+        name = service.name
+        mine = own.get(name, [])
+        key = None if mine else (service.quorum, *(r is None or name in r for r in runs))
+        verdict = None if key is None else alike.get(key)
+        if verdict is None:
+            verdict = await service_verdict(_Prefetched(shared + mine, seen), service, window, now)
+            if key is not None:
+                alike[key] = verdict
+        found[name] = Evidence(
+            name,
             window,
             verdict,
-            _degraded(verdict, service, mine, now),
-            _maintenance(exclusions, service.name, window),
+            _degraded(verdict, service, mine, now) if mine else (),
+            _maintenance(exclusions.get(name, ()), name, window),
         )
+        if count % _YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # a thousand services: let the probes' loop run meanwhile
     return found
 
 
@@ -242,31 +268,38 @@ def decode_spans(text: str | None) -> dict[str, IntervalSet]:
     }
 
 
-def day_figures(evidence: Evidence, day: date, span: Interval, basis: str) -> DayFigures:
-    """The figures of ``day`` (its UTC ``span``), up to the end of the evidence's window."""
-    end = min(span.end, evidence.window.end)
-    clip = (Interval(span.start, max(span.start, end)),)
+def _clip(evidence: Evidence, span: Interval) -> IntervalSet:
+    """``span`` up to the end of the evidence's window."""
+    return (Interval(span.start, max(span.start, min(span.end, evidence.window.end))),)
+
+
+def figures_of(evidence: Evidence, span: Interval) -> tuple[int, int, int, int, int]:
+    """Measured, outage, degraded, maintenance and gap microseconds within ``span``, up to the
+    end of the evidence's window."""
+    clip = _clip(evidence, span)
     verdict = evidence.verdict
-    gap = intersect(verdict.gaps, clip)
-    outage = intersect(verdict.outage, clip)
-    degraded = intersect(evidence.degraded, clip)
-    spans = {
-        "outage": outage,
-        "unconfirmed": intersect(verdict.unconfirmed, clip),
-        "degraded": degraded,
-        "gap": gap,
-    }
-    return DayFigures(
-        evidence.service,
-        day,
-        _us(clip[0].duration - total(gap)),
-        _us(total(outage)),
-        _us(total(degraded)),
+    gap = _us(total(intersect(verdict.gaps, clip)))
+    return (
+        _us(clip[0].duration) - gap,
+        _us(total(intersect(verdict.outage, clip))),
+        _us(total(intersect(evidence.degraded, clip))),
         _us(total(intersect(evidence.maintenance, clip))),
-        _us(total(gap)),
-        _encode(spans),
-        basis,
+        gap,
     )
+
+
+def day_figures(evidence: Evidence, day: date, span: Interval, basis: str) -> DayFigures:
+    """The figures of ``day`` (its UTC ``span``), up to the end of the evidence's window, with
+    the spans behind them."""
+    clip = _clip(evidence, span)
+    verdict = evidence.verdict
+    spans = {
+        "outage": intersect(verdict.outage, clip),
+        "unconfirmed": intersect(verdict.unconfirmed, clip),
+        "degraded": intersect(evidence.degraded, clip),
+        "gap": intersect(verdict.gaps, clip),
+    }
+    return DayFigures(evidence.service, day, *figures_of(evidence, span), _encode(spans), basis)
 
 
 def missing_days(

@@ -25,7 +25,9 @@ the history window or later: past, in progress and scheduled.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -52,7 +54,7 @@ from ..scheduler import build_checks
 from ..state import CheckState
 from ..store.base import DayFigures, Store
 from ..store.codec import microseconds
-from .aggregates import Evidence, basis, day_figures, decode_spans, read_evidence
+from .aggregates import Evidence, basis, decode_spans, figures_of, read_evidence
 from .model import (
     CheckLine,
     ComponentStatus,
@@ -119,23 +121,26 @@ class LiveView(Protocol):
     def live_state(self) -> LiveState: ...
 
 
+@functools.lru_cache(maxsize=65_536)
 def ident(*parts: str) -> str:
     """A short, stable id (12 characters of ``a-z2-7``) derived from ``parts``."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
     return base64.b32encode(digest).decode("ascii")[:12].lower()
 
 
-def day_kind(figures: DayFigures) -> DayKind:
-    """What colours a day: the worst that happened in it (:class:`DayKind`'s order)."""
-    if figures.outage_us:
+def day_kind(figures: Sequence[int]) -> DayKind:
+    """What colours a day with these figures (measured, outage, degraded, maintenance and gap
+    microseconds): the worst that happened in it, in :class:`DayKind`'s order."""
+    measured, outage, degraded, maintenance, gap = figures
+    if outage:
         return DayKind.OUTAGE
-    if figures.degraded_us:
+    if degraded:
         return DayKind.DEGRADED
-    if figures.maintenance_us:
+    if maintenance:
         return DayKind.MAINTENANCE
-    if not figures.measured_us:
+    if not measured:
         return DayKind.NO_DATA
-    if figures.gap_us:
+    if gap:
         return DayKind.GAP
     return DayKind.UP
 
@@ -145,7 +150,8 @@ class _Cells:
     the same few values, and the cells are immutable."""
 
     def __init__(self) -> None:
-        self._cells: dict[tuple[object, ...], DayCell] = {}
+        #: The cells made, by day and figures.
+        self.known: dict[tuple[object, ...], DayCell] = {}
         self._durations: dict[int, timedelta] = {}
 
     def duration(self, us: int) -> timedelta:
@@ -154,25 +160,133 @@ class _Cells:
             found = self._durations[us] = timedelta(microseconds=us)
         return found
 
-    def cell(self, day: date, figures: DayFigures | None) -> DayCell:
-        key: tuple[object, ...] = (day,) if figures is None else (day, *figures[2:7])
-        found = self._cells.get(key)
+    def cell(self, day: date, figures: Sequence[int]) -> DayCell:
+        """The cell of ``day`` with these figures: measured, outage, degraded, maintenance and
+        gap microseconds."""
+        key = (day, *figures)
+        found = self.known.get(key)
         if found is None:
-            if figures is None:
-                found = DayCell(day, DayKind.NO_DATA, _ZERO, _ZERO, _ZERO, _ZERO, _ZERO)
-            else:
-                d = self.duration
-                found = DayCell(
-                    day,
-                    day_kind(figures),
-                    d(figures.measured_us),
-                    d(figures.outage_us),
-                    d(figures.degraded_us),
-                    d(figures.maintenance_us),
-                    d(figures.gap_us),
-                )
-            self._cells[key] = found
+            measured, outage, degraded, maintenance, gap = figures
+            d = self.duration
+            kind = day_kind(figures)
+            found = DayCell(day, kind, d(measured), d(outage), d(degraded), d(maintenance), d(gap))
+            self.known[key] = found
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class _History:
+    """A service's stored days, by index in the history window; not to be changed (it is kept
+    for later builds)."""
+
+    cells: tuple[DayCell, ...]
+    #: The indices of days with no stored figures (their cells say no data).
+    missing: frozenset[int]
+    measured: tuple[int, ...]
+    outage: tuple[int, ...]
+    #: The stored spans by key, each normalised.
+    spans: Mapping[str, IntervalSet]
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """What was made of the stored rows, for as long as the store gives back the same ones."""
+
+    rows: Sequence[DayFigures]
+    key: tuple[object, ...]
+    histories: Mapping[str, _History]
+
+
+#: The histories of the last build: the store gives back the very same rows while nothing changed
+#: (:meth:`monitor.store.base.Store.day_figures`), and working out 90,000 of them again every few
+#: seconds would cost more than the rest of the build.
+_KEPT: list[_Kept] = []
+_CELLS = _Cells()
+
+
+def _histories(
+    rows: Sequence[DayFigures], days: Sequence[date], bases: Mapping[str, str]
+) -> Mapping[str, _History]:
+    key = (tuple(days), tuple(sorted(bases.items())))
+    if _KEPT and _KEPT[0].rows is rows and _KEPT[0].key == key:
+        return _KEPT[0].histories
+    index = {day: i for i, day in enumerate(days)}
+    blank = [_CELLS.cell(day, (0, 0, 0, 0, 0)) for day in days]
+    size = len(days)
+    made: dict[str, tuple[list[DayCell], set[int], list[int], list[int], dict[str, list[Interval]]]]
+    made = {name: (list(blank), set(range(size)), [0] * size, [0] * size, {}) for name in bases}
+    # Ninety thousand rows, most alike: the loop does as little as it can per row.
+    known = _CELLS.known
+    for row in rows:
+        found = made.get(row[0])
+        i = index.get(row[1])
+        if found is None or i is None or bases[row[0]] != row[8]:
+            continue
+        cells, missing, measured, outage, spans = found
+        cells[i] = known.get(row[1:7]) or _CELLS.cell(row[1], row[2:7])
+        missing.discard(i)
+        measured[i] = row[2]
+        outage[i] = row[3]
+        if row[7] is not None:
+            for name, value in _decoded(row[7]):
+                spans.setdefault(name, []).extend(value)
+    histories = {
+        name: _History(
+            tuple(cells),
+            frozenset(missing),
+            tuple(measured),
+            tuple(outage),
+            {name: normalize(value) for name, value in spans.items()},
+        )
+        for name, (cells, missing, measured, outage, spans) in made.items()
+    }
+    _KEPT[:] = [_Kept(rows, key, histories)]
+    return histories
+
+
+@functools.lru_cache(maxsize=65_536)
+def _decoded(text: str) -> tuple[tuple[str, IntervalSet], ...]:
+    return tuple(decode_spans(text).items())
+
+
+@dataclass(frozen=True, slots=True)
+class _Live:
+    """What the live evidence says, worked out once for every service it is alike for."""
+
+    #: Figures of the days the live window covers in full or up to now, by index.
+    figures: Mapping[int, tuple[int, int, int, int, int]]
+    #: The last 24 hours: measured and outage microseconds.
+    day: tuple[int, int]
+    spans: Mapping[str, IntervalSet]
+    state: str
+    measuring: tuple[str, ...]
+    down: tuple[str, ...]
+
+
+def _live(evidence: Evidence, covered: Mapping[int, Interval], now: datetime) -> _Live:
+    verdict = evidence.verdict
+    last24 = (Interval(now - LIVE_REACH, now),)
+    state, measuring, down = verdict.latest()
+    return _Live(
+        {i: figures_of(evidence, span) for i, span in covered.items()},
+        (
+            _us(LIVE_REACH - total(intersect(verdict.gaps, last24))),
+            _us(total(intersect(verdict.outage, last24))),
+        ),
+        {
+            "outage": verdict.outage,
+            "unconfirmed": verdict.unconfirmed,
+            "degraded": evidence.degraded,
+            "gap": verdict.gaps,
+        },
+        state,
+        tuple(measuring),
+        tuple(down),
+    )
+
+
+def _us(delta: timedelta) -> int:
+    return delta // _US
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,10 +295,13 @@ class _Service:
 
     shown: PublicService
     evidence: Evidence
+    live: _Live
     #: The history window's spans (stored days and the live evidence together).
     outage: IntervalSet
     unconfirmed: IntervalSet
     degraded: IntervalSet
+    #: Measured microseconds by day of the history window, stored or live.
+    measured: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +309,7 @@ class _Built:
     status: PublicStatus
     services: tuple[_Service, ...]
     history: Interval
-    #: Every day's figures by service, stored or live (for the months with data).
-    figures: Mapping[str, Mapping[date, DayFigures]]
+    days: tuple[date, ...]
 
 
 def _containing(spans: Iterable[Interval], instant: datetime) -> Interval | None:
@@ -209,22 +325,21 @@ def _incidents(
             service,
             span.start,
             None if span.end >= now else span.end,
-            unconfirmed=bool(intersect((span,), unconfirmed)),
+            unconfirmed=bool(unconfirmed) and bool(intersect((span,), unconfirmed)),
         )
         for span in outage
     ]
 
 
 def _status(
-    evidence: Evidence,
+    live: _Live,
     maintenance: Sequence[Interval],
     spans: Mapping[str, IntervalSet],
     now: datetime,
 ) -> tuple[ComponentStatus, datetime | None]:
     """The state now, and since when it holds (when known)."""
     last = now - _US
-    state, _, _ = evidence.verdict.latest()
-    if state == "down":
+    if live.state == "down":
         current = _containing(spans["outage"], last)
         return ComponentStatus.MAJOR_OUTAGE, current.start if current else None
     current = _containing(spans["degraded"], last)
@@ -233,7 +348,7 @@ def _status(
     current = _containing(maintenance, now)
     if current is not None:
         return ComponentStatus.UNDER_MAINTENANCE, current.start
-    if state == "unknown":
+    if live.state == "unknown":
         current = _containing(spans["gap"], last)
         return ComponentStatus.DEGRADED_PERFORMANCE, current.start if current else None
     ends = [s.end for key in ("outage", "degraded", "gap") for s in spans[key] if s.end <= now]
@@ -242,43 +357,36 @@ def _status(
 
 
 def _windows(
-    evidence: Evidence,
-    figures: Mapping[date, DayFigures],
+    live: _Live,
+    measured: Sequence[int],
+    outage: Sequence[int],
     days: Sequence[date],
     zone_days: Mapping[date, Interval],
     *,
-    cells: _Cells,
     now: datetime,
 ) -> tuple[UptimeWindow, ...]:
-    last24 = (Interval(now - LIVE_REACH, now),)
-    verdict = evidence.verdict
+    duration = _CELLS.duration
     windows = [
         UptimeWindow(
             "24h",
             "Last 24 hours",
-            last24[0].start,
+            now - LIVE_REACH,
             now,
-            LIVE_REACH - total(intersect(verdict.gaps, last24)),
-            total(intersect(verdict.outage, last24)),
+            duration(live.day[0]),
+            duration(live.day[1]),
         )
     ]
     today = days[-1]
 
     def over(key: str, label: str, first: date) -> UptimeWindow:
-        measured = outage = 0
-        for day in days:
-            if day >= first:
-                found = figures.get(day)
-                if found is not None:
-                    measured += found.measured_us
-                    outage += found.outage_us
+        since = (first - days[0]).days
         return UptimeWindow(
             key,
             label,
             zone_days[first].start,
             now,
-            cells.duration(measured),
-            cells.duration(outage),
+            duration(sum(measured[since:])),
+            duration(sum(outage[since:])),
         )
 
     for count in (7, 30, 90):
@@ -286,8 +394,7 @@ def _windows(
             windows.append(
                 over(f"{count}d", f"Last {count} days", today - timedelta(days=count - 1))
             )
-    month = max(today.replace(day=1), days[0])
-    windows.append(over("month", "This month", month))
+    windows.append(over("month", "This month", max(today.replace(day=1), days[0])))
     return tuple(windows)
 
 
@@ -303,68 +410,74 @@ async def _build(
     page = settings.status_page
     zone = page.timezone
     today = local_date(now, zone)
-    days = [today - timedelta(days=n) for n in range(page.history_days - 1, -1, -1)]
+    days = tuple(today - timedelta(days=n) for n in range(page.history_days - 1, -1, -1))
     spans_of = {day: day_span(day, zone) for day in days}
     history = Interval(spans_of[days[0]].start, now)
     bases = {service.name: basis(service, zone) for service in services}
-    stored: dict[str, dict[date, DayFigures]] = {name: {} for name in bases}
-    if len(days) > 1:
-        for row in await store.day_figures(first=days[0], last=days[-2]):
-            mine = stored.get(row.service)
-            if mine is not None and bases[row.service] == row.basis:
-                mine[row.day] = row
+    rows = await store.day_figures(first=days[0], last=days[-2]) if len(days) > 1 else ()
+    histories = _histories(rows, days, bases)
+    last = len(days) - 1
     # The live evidence covers today and the last 24 hours; yesterday too while its figures are
     # not stored yet (just after midnight, before the daemon computed them).
     live_start = min(spans_of[today].start, now - LIVE_REACH)
-    yesterday = days[-2] if len(days) > 1 else None
-    if yesterday is not None and any(yesterday not in mine for mine in stored.values()):
-        live_start = min(live_start, spans_of[yesterday].start)
-    live = Interval(live_start, max(live_start, now))
-    evidence = await read_evidence(store, services, live, now)
+    if last and any(last - 1 in h.missing for h in histories.values()):
+        live_start = min(live_start, spans_of[days[-2]].start)
+    covered = {
+        i: spans_of[days[i]]
+        for i in range(max(0, last - 1), last + 1)
+        if spans_of[days[i]].start >= live_start
+    }
+    evidence = await read_evidence(store, services, Interval(live_start, max(live_start, now)), now)
     exclusions = await store.exclusions(start=history.start)
     maintenances = _maintenances(exclusions, settings, set(bases), history.start)
-    cells = _Cells()
+    planned: dict[str, list[Interval]] = defaultdict(list)
+    for maintenance in maintenances:
+        planned[maintenance.service].append(Interval(maintenance.start, maintenance.end))
+    alike: dict[tuple[object, ...], _Live] = {}
     built = []
     for service in services:
         name = service.name
         found = evidence[name]
-        figures = stored[name]
-        for day in days:
-            if day not in figures and spans_of[day].start >= live.start:
-                figures[day] = day_figures(found, day, spans_of[day], bases[name])
-        gathered: dict[str, list[Interval]] = {
-            "outage": list(found.verdict.outage),
-            "unconfirmed": list(found.verdict.unconfirmed),
-            "degraded": list(found.degraded),
-            "gap": list(found.verdict.gaps),
-        }
-        for row in figures.values():
-            if row.spans is not None:
-                for key, value in decode_spans(row.spans).items():
-                    gathered[key] += value
-        spans = {key: normalize(value) for key, value in gathered.items()}
-        planned = [Interval(m.start, m.end) for m in maintenances if m.service == name]
-        state, since = _status(found, planned, spans, now)
-        measuring, down = found.verdict.voters_at(now - _US)
+        key = (id(found.verdict), found.degraded, found.maintenance)
+        live = alike.get(key)
+        if live is None:
+            live = alike[key] = _live(found, covered, now)
+        kept = histories[name]
+        cells, measured, outage = list(kept.cells), list(kept.measured), list(kept.outage)
+        for i, figures in live.figures.items():
+            if i == last or i in kept.missing:
+                cells[i] = _CELLS.cell(days[i], figures)
+                measured[i], outage[i] = figures[0], figures[1]
+        spans = (
+            live.spans
+            if not kept.spans
+            else {
+                key: normalize((*kept.spans.get(key, ()), *value))
+                for key, value in live.spans.items()
+            }
+        )
+        state, since = _status(live, planned.get(name, ()), spans, now)
         built.append(
             _Service(
                 PublicService(
                     name,
                     state,
                     since,
-                    tuple(cells.cell(day, figures.get(day)) for day in days),
-                    _windows(found, figures, days, spans_of, cells=cells, now=now),
+                    tuple(cells),
+                    _windows(live, measured, outage, days, spans_of, now=now),
                     checks=tuple((c.name, c.target) for c in service.frontend)
                     if show_checks
                     else (),
-                    vantages=tuple((v, "down" if v in down else "up") for v in measuring)
+                    vantages=tuple((v, "down" if v in live.down else "up") for v in live.measuring)
                     if show_vantages
                     else (),
                 ),
                 found,
+                live,
                 spans["outage"],
                 spans["unconfirmed"],
                 spans["degraded"],
+                tuple(measured),
             )
         )
     incidents = [
@@ -381,7 +494,7 @@ async def _build(
         incidents=tuple(incidents),
         maintenances=tuple(maintenances),
     )
-    return _Built(status, tuple(built), history, stored)
+    return _Built(status, tuple(built), history, days)
 
 
 def _maintenances(
@@ -445,8 +558,10 @@ async def build_dashboard(
     votes: dict[str, dict[str, str]] = {}
     degraded: list[Incident] = []
     for one in built.services:
-        measuring, down = one.evidence.verdict.voters_at(now - _US)
-        votes[one.shown.name] = {v: "down" if v in down else "up" for v in measuring}
+        live_votes = one.live
+        votes[one.shown.name] = {
+            v: "down" if v in live_votes.down else "up" for v in live_votes.measuring
+        }
         degraded += _incidents(one.shown.name, one.degraded, (), now, "degraded")
     degraded.sort(key=lambda i: (i.start, i.service), reverse=True)
     failovers = [
@@ -483,9 +598,9 @@ async def build_dashboard(
     months = sorted(
         {
             f"{day:%Y-%m}"
-            for rows in built.figures.values()
-            for day, row in rows.items()
-            if row.measured_us
+            for one in built.services
+            for day, measured in zip(built.days, one.measured, strict=True)
+            if measured
         },
         reverse=True,
     )

@@ -216,9 +216,10 @@ class Store(Protocol):
         are dropped (to be computed again)."""
         ...
 
-    async def day_figures(self, *, first: date, last: date) -> list[DayFigures]:
-        """Every service's stored figures of the local days ``first`` to ``last``, by service
-        then day (days claimed and not computed left out)."""
+    async def day_figures(self, *, first: date, last: date) -> tuple[DayFigures, ...]:
+        """Every service's stored figures of the local days ``first`` to ``last``, by day then
+        service (days claimed and not computed left out). Read again with nothing changed
+        meanwhile, it may be the very same tuple."""
         ...
 
     async def prune(self, before: datetime) -> int:

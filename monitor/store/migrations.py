@@ -179,11 +179,14 @@ CREATE INDEX notices_by_service ON notices (service, notified_at);
 # claim: a computation began, and may store its figures only if the row (its claim token) is
 # still there when it ends. The triggers delete the rows of the days an interval or exclusion
 # change covers (an open interval covers every day from its start), claims included: figures
-# read from evidence that changed meanwhile are never stored.
+# read from evidence that changed meanwhile are never stored. The key leads with the day: the
+# status page reads a range of days for every service, one contiguous stretch of the table.
+# day_aggregates_generation counts the table's changes (the triggers, claims and stored figures
+# move it), so that a reader can keep what it read until it moves.
 _SQLITE_5 = """
 CREATE TABLE day_aggregates (
-    service        TEXT NOT NULL,
     day            TEXT NOT NULL,
+    service        TEXT NOT NULL,
     start_at       INTEGER NOT NULL,
     end_at         INTEGER NOT NULL CHECK (end_at > start_at),
     measured_us    INTEGER NOT NULL,
@@ -195,25 +198,47 @@ CREATE TABLE day_aggregates (
     basis          TEXT NOT NULL,
     claim          INTEGER NOT NULL,
     computed_at    INTEGER,
-    PRIMARY KEY (service, day)
+    PRIMARY KEY (day, service)
 ) WITHOUT ROWID;
--- The status page reads every service's days in one range.
-CREATE INDEX day_aggregates_by_day ON day_aggregates (day);
 -- The triggers find the days an instant range overlaps.
 CREATE INDEX day_aggregates_by_end ON day_aggregates (end_at);
+-- One row: bumped by every change of the table, so that a reader may keep what it read.
+CREATE TABLE day_aggregates_generation (n INTEGER NOT NULL);
+INSERT INTO day_aggregates_generation (n) VALUES (0);
 CREATE TRIGGER day_aggregates_interval_added AFTER INSERT ON intervals
+WHEN EXISTS (
+    SELECT 1 FROM day_aggregates
+    WHERE end_at > NEW.start_at AND (NEW.end_at IS NULL OR start_at < NEW.end_at)
+)
 BEGIN
     DELETE FROM day_aggregates
     WHERE end_at > NEW.start_at AND (NEW.end_at IS NULL OR start_at < NEW.end_at);
+    UPDATE day_aggregates_generation SET n = n + 1;
 END;
 CREATE TRIGGER day_aggregates_interval_removed AFTER DELETE ON intervals
+WHEN EXISTS (
+    SELECT 1 FROM day_aggregates
+    WHERE end_at > OLD.start_at AND (OLD.end_at IS NULL OR start_at < OLD.end_at)
+)
 BEGIN
     DELETE FROM day_aggregates
     WHERE end_at > OLD.start_at AND (OLD.end_at IS NULL OR start_at < OLD.end_at);
+    UPDATE day_aggregates_generation SET n = n + 1;
 END;
 -- A close changes the days from the earlier of the two ends on (an open end is the later);
--- another start or detail (the services a run measured) changes every day it covers.
+-- another start, detail (the services a run measured), kind, vantage or subject changes every
+-- day the row covers.
 CREATE TRIGGER day_aggregates_interval_changed AFTER UPDATE ON intervals
+WHEN EXISTS (
+    SELECT 1 FROM day_aggregates
+    WHERE end_at > CASE
+        WHEN OLD.start_at IS NOT NEW.start_at OR OLD.detail IS NOT NEW.detail
+            OR OLD.kind IS NOT NEW.kind OR OLD.vantage IS NOT NEW.vantage
+            OR OLD.subject IS NOT NEW.subject
+            THEN MIN(OLD.start_at, NEW.start_at)
+        ELSE MIN(COALESCE(OLD.end_at, NEW.end_at), COALESCE(NEW.end_at, OLD.end_at))
+    END
+)
 BEGIN
     DELETE FROM day_aggregates
     WHERE end_at > CASE
@@ -223,22 +248,39 @@ BEGIN
             THEN MIN(OLD.start_at, NEW.start_at)
         ELSE MIN(COALESCE(OLD.end_at, NEW.end_at), COALESCE(NEW.end_at, OLD.end_at))
     END;
+    UPDATE day_aggregates_generation SET n = n + 1;
 END;
 CREATE TRIGGER day_aggregates_exclusion_added AFTER INSERT ON exclusions
+WHEN EXISTS (
+    SELECT 1 FROM day_aggregates
+    WHERE service = NEW.service AND end_at > NEW.start_at AND start_at < NEW.end_at
+)
 BEGIN
     DELETE FROM day_aggregates
     WHERE service = NEW.service AND end_at > NEW.start_at AND start_at < NEW.end_at;
+    UPDATE day_aggregates_generation SET n = n + 1;
 END;
 CREATE TRIGGER day_aggregates_exclusion_changed AFTER UPDATE ON exclusions
+WHEN EXISTS (
+    SELECT 1 FROM day_aggregates
+    WHERE service IN (OLD.service, NEW.service)
+      AND end_at > MIN(OLD.start_at, NEW.start_at) AND start_at < MAX(OLD.end_at, NEW.end_at)
+)
 BEGIN
     DELETE FROM day_aggregates
     WHERE service IN (OLD.service, NEW.service)
       AND end_at > MIN(OLD.start_at, NEW.start_at) AND start_at < MAX(OLD.end_at, NEW.end_at);
+    UPDATE day_aggregates_generation SET n = n + 1;
 END;
 CREATE TRIGGER day_aggregates_exclusion_removed AFTER DELETE ON exclusions
+WHEN EXISTS (
+    SELECT 1 FROM day_aggregates
+    WHERE service = OLD.service AND end_at > OLD.start_at AND start_at < OLD.end_at
+)
 BEGIN
     DELETE FROM day_aggregates
     WHERE service = OLD.service AND end_at > OLD.start_at AND start_at < OLD.end_at;
+    UPDATE day_aggregates_generation SET n = n + 1;
 END;
 """
 
@@ -351,8 +393,8 @@ CREATE INDEX notices_by_service ON notices (service, notified_at);
 # kept as written.
 _POSTGRES_4 = """
 CREATE TABLE day_aggregates (
-    service        text NOT NULL,
     day            date NOT NULL,
+    service        text NOT NULL,
     start_at       timestamptz NOT NULL,
     end_at         timestamptz NOT NULL CHECK (end_at > start_at),
     measured_us    bigint NOT NULL,
@@ -364,16 +406,19 @@ CREATE TABLE day_aggregates (
     computed_at    timestamptz,
     basis          text NOT NULL,
     spans          json,
-    PRIMARY KEY (service, day)
+    PRIMARY KEY (day, service)
 );
--- The status page reads every service's days in one range.
-CREATE INDEX day_aggregates_by_day ON day_aggregates (day);
 -- The triggers find the days an instant range overlaps.
 CREATE INDEX day_aggregates_by_end ON day_aggregates (end_at);
+-- One row: bumped by every change of the table, so that a reader may keep what it read.
+CREATE TABLE day_aggregates_generation (n bigint NOT NULL);
+INSERT INTO day_aggregates_generation (n) VALUES (0);
 
 -- The instants from which the change of an interval row (TG_OP) may alter a day's figures, and
 -- until which (NULL: for ever). A close changes the days from the earlier of the two ends on;
--- another start or detail (the services a run measured) every day the row covers.
+-- another start, detail (the services a run measured), kind, vantage or subject every day the
+-- row covers. The generation moves only when a day goes: most changes are about today, which is
+-- never stored, and leave the one row unlocked.
 CREATE FUNCTION day_aggregates_interval_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     since timestamptz;
@@ -395,6 +440,9 @@ BEGIN
     IF since IS NOT NULL THEN
         DELETE FROM day_aggregates
         WHERE end_at > since AND (until IS NULL OR start_at < until);
+        IF FOUND THEN
+            UPDATE day_aggregates_generation SET n = n + 1;
+        END IF;
     END IF;
     RETURN NULL;
 END
@@ -403,14 +451,21 @@ CREATE TRIGGER day_aggregates_interval_changed AFTER INSERT OR UPDATE OR DELETE 
 FOR EACH ROW EXECUTE FUNCTION day_aggregates_interval_changed();
 
 CREATE FUNCTION day_aggregates_exclusion_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    gone boolean := false;
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         DELETE FROM day_aggregates
         WHERE service = OLD.service AND end_at > OLD.start_at AND start_at < OLD.end_at;
+        gone := FOUND;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         DELETE FROM day_aggregates
         WHERE service = NEW.service AND end_at > NEW.start_at AND start_at < NEW.end_at;
+        gone := gone OR FOUND;
+    END IF;
+    IF gone THEN
+        UPDATE day_aggregates_generation SET n = n + 1;
     END IF;
     RETURN NULL;
 END
@@ -427,4 +482,7 @@ POSTGRES: Final[tuple[str, ...]] = (_POSTGRES_1, _POSTGRES_2, _POSTGRES_3, _POST
 AGGREGATES_SINCE: Final = {"sqlite": 5, "postgresql": 4}
 #: Run after applying any migration past :data:`AGGREGATES_SINCE`: the per-day figures are
 #: derived, and a program that changed the schema may derive them differently.
-CLEARS_AGGREGATES: Final = "DELETE FROM day_aggregates"
+CLEARS_AGGREGATES: Final = (
+    "DELETE FROM day_aggregates",
+    "UPDATE day_aggregates_generation SET n = n + 1",
+)

@@ -231,11 +231,13 @@ ORDER BY notified_at, id
     vantages_seen="""
 SELECT name, last_result_at FROM vantages WHERE last_result_at IS NOT NULL ORDER BY name
 """,
+    day_figures_generation="SELECT n FROM day_aggregates_generation",
+    bump_day_figures="UPDATE day_aggregates_generation SET n = n + 1",
     claim_day="""
 INSERT INTO day_aggregates (service, day, start_at, end_at, measured_us, outage_us, degraded_us,
                             maintenance_us, gap_us, spans, basis, claim, computed_at)
 VALUES ($1, $2, $3, $4, 0, 0, 0, 0, 0, NULL, '', $5, NULL)
-ON CONFLICT (service, day) DO UPDATE
+ON CONFLICT (day, service) DO UPDATE
 SET start_at = excluded.start_at, end_at = excluded.end_at, measured_us = 0, outage_us = 0,
     degraded_us = 0, maintenance_us = 0, gap_us = 0, spans = NULL, basis = '',
     claim = excluded.claim, computed_at = NULL
@@ -244,14 +246,14 @@ SET start_at = excluded.start_at, end_at = excluded.end_at, measured_us = 0, out
 UPDATE day_aggregates
 SET measured_us = $1, outage_us = $2, degraded_us = $3, maintenance_us = $4, gap_us = $5,
     spans = $6::json, basis = $7, computed_at = $8
-WHERE service = $9 AND day = $10 AND claim = $11 AND computed_at IS NULL
+WHERE day = $10 AND service = $9 AND claim = $11 AND computed_at IS NULL
 """,
     day_figures="""
 SELECT service, day, measured_us, outage_us, degraded_us, maintenance_us, gap_us, spans::text,
        basis
 FROM day_aggregates
 WHERE day >= $1 AND day <= $2 AND computed_at IS NOT NULL
-ORDER BY service, day
+ORDER BY day, service
 """,
 )
 
@@ -329,6 +331,7 @@ class PostgresStore(RowStore):
                 return
             # The database may have been replaced since the last open.
             self._names.clear()
+            self._forget()
             self._days.clear()
             try:
                 pool = await asyncpg.create_pool(
@@ -664,7 +667,8 @@ async def _migrate(conn: asyncpg.Connection) -> None:
             version += 1
             await conn.execute(POSTGRES[version - 1])
             if version > AGGREGATES_SINCE["postgresql"]:
-                await conn.execute(CLEARS_AGGREGATES)
+                for statement in CLEARS_AGGREGATES:
+                    await conn.execute(statement)
             await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", version)
 
 

@@ -83,8 +83,12 @@ class Statements:
     #: :meth:`RowCodec.day_figures_row`: stores a claimed day's figures if the claim stands.
     put_day_figures: str
     #: ``first, last`` (local dates): the computed days' :meth:`RowCodec.day_figures` columns, by
-    #: service then day.
+    #: day then service.
     day_figures: str
+    #: No parameters: how many times the day figures changed (one row, one column).
+    day_figures_generation: str
+    #: No parameters: counts a change of the day figures.
+    bump_day_figures: str
 
 
 class RowStore(Store, abc.ABC):
@@ -94,6 +98,12 @@ class RowStore(Store, abc.ABC):
         self._label = label
         self._rows = rows
         self._sql = statements
+        # The last day figures read: the generation they were read at, the range, the rows.
+        self._days_read: tuple[int, date, date, tuple[DayFigures, ...]] | None = None
+
+    def _forget(self) -> None:
+        """Forget what was read: the database may have been replaced."""
+        self._days_read = None
 
     @abc.abstractmethod
     async def _fetch(
@@ -302,7 +312,10 @@ class RowStore(Store, abc.ABC):
         rows, sql = self._rows, self._sql
 
         def steps() -> list[tuple[str, Sequence[Sequence[Any]]]]:
-            return [(sql.claim_day, [rows.day_claim_row(claim) for claim in claims])]
+            return [
+                (sql.claim_day, [rows.day_claim_row(claim) for claim in claims]),
+                (sql.bump_day_figures, [()]),
+            ]
 
         await self._change_together("claiming days to compute", steps)
 
@@ -313,19 +326,37 @@ class RowStore(Store, abc.ABC):
         rows, sql = self._rows, self._sql
 
         def steps() -> list[tuple[str, Sequence[Sequence[Any]]]]:
-            return [(sql.put_day_figures, [rows.day_figures_row(a) for a in aggregates])]
+            return [
+                (sql.put_day_figures, [rows.day_figures_row(a) for a in aggregates]),
+                (sql.bump_day_figures, [()]),
+            ]
 
         await self._change_together("storing day figures", steps)
 
-    async def day_figures(self, *, first: date, last: date) -> list[DayFigures]:
-        """Every service's computed figures of the local days ``first`` to ``last``."""
-        rows = self._rows
-        return await self._fetch(
-            "reading day figures",
-            self._sql.day_figures,
+    async def day_figures(self, *, first: date, last: date) -> tuple[DayFigures, ...]:
+        """Every service's computed figures of the local days ``first`` to ``last``.
+
+        The status page asks for the same 90 days of every service every few seconds, and they
+        seldom change: what was read is kept, and read again only once the table's generation
+        (moved by every change, in the changing transaction) is no longer the one it was read
+        at. The generation is read first, so rows kept are never older than their generation.
+        While nothing changed, the very same tuple comes back, so that a reader may keep what it
+        made of it too.
+        """
+        operation = "reading day figures"
+        sql, rows = self._sql, self._rows
+        (generation,) = await self._fetch(operation, sql.day_figures_generation, tuple, _first)
+        kept = self._days_read
+        if kept is not None and kept[:3] == (generation, first, last):
+            return kept[3]
+        found = await self._fetch(
+            operation,
+            sql.day_figures,
             lambda: (rows.day(first), rows.day(last)),
             rows.day_figures,
         )
+        self._days_read = (generation, first, last, tuple(found))
+        return self._days_read[3]
 
     async def _add(self, operation: str, sql: str, row: Params) -> int:
         """Store a new exclusion or notice, ``row()`` its columns; return its id."""

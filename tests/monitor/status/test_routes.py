@@ -35,7 +35,7 @@ class CountingStore(SQLiteStore):
         super().__init__(path)
         self.reads = 0
 
-    async def day_figures(self, *, first: date, last: date) -> list[DayFigures]:
+    async def day_figures(self, *, first: date, last: date) -> tuple[DayFigures, ...]:
         self.reads += 1
         return await super().day_figures(first=first, last=last)
 
