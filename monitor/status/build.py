@@ -4,7 +4,9 @@
 service, :mod:`monitor.status.aggregates`) and the evidence of the last day or so (one read of the
 intervals, one of the vantages seen, one of the exclusions), never raw results. So the page of a
 thousand services is built from a few queries, whether the daemon serves it or
-``slawatch status-page`` exports it.
+``slawatch status-page`` exports it. While the stored days do not change, the store gives back
+the rows it read before, and what was made of them (each service's cells, sums and spans) is
+kept with them: a build then costs the live part only.
 
 **The state now** comes from the quorum's verdict at now: down is ``major_outage``; degraded
 (some frontend checks down, by the quorum) is ``partial_outage``; announced maintenance in

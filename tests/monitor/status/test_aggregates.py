@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
+
+import pytest
 
 from monitor.config.settings import Settings
 from monitor.evidence import ExclusionRecord
@@ -12,10 +16,12 @@ from monitor.results import Outcome, ProbeResult
 from monitor.status.aggregates import DAYS_PER_ROUND, basis, fill_days
 from monitor.status.build import build_public
 from monitor.status.model import DayKind, PublicStatus
+from monitor.store import PostgresStore, SQLiteStore
 from monitor.store.base import Store
 
+from ...pg import scratch_database
 from .conftest import fill_all
-from .scenario import EAST, NOW, START, WEST, local, settings
+from .scenario import EAST, NOW, START, WEST, fill, local, settings
 
 H = timedelta(hours=1)
 S = timedelta(seconds=1)
@@ -148,3 +154,42 @@ async def test_yesterday_not_stored_yet_is_computed_live(store: Store, config: S
 def test_history_of_one_day_has_nothing_to_store(tmp_path: Path) -> None:
     one = settings(tmp_path / "x.db", "  history_days: 1\n")
     assert one.status_page.history_days == 1
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def either(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """The scenario on a fresh SQLite file, or a fresh PostgreSQL database."""
+    async with contextlib.AsyncExitStack() as stack:
+        if request.param == "sqlite":
+            opened: Store = SQLiteStore(tmp_path / "either.db")
+        else:
+            opened = PostgresStore(await stack.enter_async_context(scratch_database()))
+        await opened.open()
+        stack.push_async_callback(opened.close)
+        await fill(opened)
+        yield opened
+
+
+async def test_days_follow_the_evidence_in_both_stores(either: Store, config: Settings) -> None:
+    """Filled, built, an exclusion added, filled again, built again: the same page from SQLite
+    and from PostgreSQL, and the page follows the change."""
+    await fill_all(either, config)
+    before = await build_public(either, config, NOW)
+    assert cell(before, "api", date(2026, 3, 5)) is DayKind.OUTAGE
+    assert cell(before, "shop", date(2026, 3, 4)) is DayKind.UP
+
+    await either.add_exclusion(
+        ExclusionRecord(
+            service="shop",
+            start=local(4, 1),
+            end=local(4, 2),
+            reason="maintenance",
+            note="entered late",
+            added_by="ops",
+            added_at=NOW,
+        )
+    )
+    assert await fill_days(either, config, NOW) == 1
+    after = await build_public(either, config, NOW)
+    assert cell(after, "shop", date(2026, 3, 4)) is DayKind.MAINTENANCE
+    assert after.services[0] == before.services[0]

@@ -9,10 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from monitor.clock import FakeClock
 from monitor.config.settings import Settings
+from monitor.daemon.view import LiveState
+from monitor.results import Outcome, ProbeResult
+from monitor.scheduler import build_checks
+from monitor.state import StateTracker
 from monitor.status.build import build_dashboard, build_public
 from monitor.status.model import ComponentStatus, DayKind, PublicService, PublicStatus
 from monitor.store.base import Store
+from monitor.store.sqlite import SQLiteStore
+from monitor.write.writer import ResultWriter
 
 from .conftest import fill_all
 from .scenario import EAST, NOW, START, WEST, local, settings
@@ -200,3 +207,39 @@ async def test_checks_and_vantages_shown_when_asked(store: Store, tmp_path: Path
     # The target without its query's values.
     assert api.checks == (("home", "http://127.0.0.1:9/api/health?token=***"),)
     assert api.vantages == ((EAST, "down"), (WEST, "down"))
+
+
+class Running:
+    """A running daemon's view, as far as the dashboard reads it: the live state of a real
+    state tracker that saw results."""
+
+    def __init__(self, state: LiveState) -> None:
+        self._state = state
+
+    def live_state(self) -> LiveState:
+        return self._state
+
+
+async def test_the_dashboard_of_a_running_daemon(
+    store: Store, config: Settings, tmp_path: Path
+) -> None:
+    """With the daemon's view, the checks are its live ones: a fresh result, a stale one."""
+    checks = {c.id: c for c in build_checks(config)}
+    tracker = StateTracker(ResultWriter(SQLiteStore(tmp_path / "t.db"), FakeClock(NOW)), EAST)
+    tracker.set_checks(checks.values())
+    fresh = ProbeResult("shop/home", EAST, NOW - timedelta(seconds=5), 0.2, Outcome.UP, "200")
+    old = ProbeResult("docs/home", EAST, NOW - H, 0.3, Outcome.UP, "200")
+    tracker.observe(checks["shop/home"], fresh)
+    tracker.observe(checks["docs/home"], old)
+    live = LiveState.of(config, tracker, {}, [], now=NOW)
+
+    board = await build_dashboard(store, config, NOW, live=Running(live))
+
+    lines = {(c.service, c.check): c for c in board.checks}
+    assert (lines["shop", "home"].state, lines["shop", "home"].latency) == ("up", 0.2)
+    assert lines["shop", "home"].last_at == fresh.started_at
+    assert lines["shop", "home"].detail == "200"
+    # An hour old: nothing fresh to say about now.
+    assert lines["docs", "home"].state == "unknown"
+    assert (lines["web", "img"].state, lines["web", "img"].outcome) == ("unknown", None)
+    assert board.health is None
