@@ -25,6 +25,8 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
+from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.metrics_core import Metric
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
 from ..case.figures import MonthFigures
@@ -35,7 +37,7 @@ from ..results import ProbeResult
 from ..scheduler import ScheduledCheck
 from ..state import CheckState, CheckTrack, ServiceState
 from ..write.writer import ResultWriter
-from .checkseries import CheckSeries, Row
+from .checkseries import CHUNK_ROWS, CheckSeries, Row
 from .webhooks import Notifier
 
 __all__ = ["Metrics", "target_of"]
@@ -44,7 +46,7 @@ __all__ = ["Metrics", "target_of"]
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
 _PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
-_LAG_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30)
+_LAG_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30)
 _CHECK_STATE = {CheckState.UP: 1.0, CheckState.DOWN: 0.0, CheckState.UNKNOWN: -1.0}
 _SERVICE_STATES = tuple(ServiceState)
 _FAILOVER_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600)
@@ -66,6 +68,37 @@ def target_of(spec: HttpCheck | TcpCheck | DnsCheck) -> str:
         host = f"[{spec.host}]" if ":" in spec.host else spec.host
         return f"{host}:{spec.port}"
     return spec.query
+
+
+class _Families:
+    """Metric families as a collector, to format them with prometheus_client."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families
+
+
+def _pieces(metric: MetricWrapperBase, *, openmetrics: bool) -> Iterator[bytes]:
+    """One metric's exposition in pieces of at most CHUNK_ROWS samples; HELP and TYPE only
+    before the first."""
+    for family in metric.collect():
+        samples = family.samples
+        for start in range(0, max(1, len(samples)), CHUNK_ROWS):
+            part = Metric(family.name, family.documentation, family.type, family.unit)
+            part.samples = samples[start : start + CHUNK_ROWS]
+            collector = _Families([part])
+            if openmetrics:
+                text: bytes = generate_openmetrics(collector)  # type: ignore[no-untyped-call]
+                text = text.removesuffix(b"# EOF\n")
+            else:
+                text = generate_latest(collector)
+            if start:
+                text = b"".join(
+                    line for line in text.splitlines(keepends=True) if not line.startswith(b"# ")
+                )
+            yield text
 
 
 class Metrics:
@@ -420,13 +453,12 @@ class Metrics:
         self._publish_writer(writer)
 
     def exposition_chunks(self, *, openmetrics: bool = False) -> Iterator[bytes]:
-        """Every metric, in Prometheus' text format or in OpenMetrics', in pieces: the
-        registry's, then the per-check series a chunk of rows at a time."""
-        if openmetrics:
-            rest: bytes = generate_openmetrics(self._registry)  # type: ignore[no-untyped-call]
-            yield rest.removesuffix(b"# EOF\n")
-        else:
-            yield generate_latest(self._registry)
+        """Every metric, in Prometheus' text format or in OpenMetrics', in pieces: each of
+        prometheus_client's, then the per-check series a chunk of rows at a time."""
+        # A piece of a metric at a time: those per service hold thousands of samples.
+        for metric in vars(self).values():
+            if isinstance(metric, MetricWrapperBase):
+                yield from _pieces(metric, openmetrics=openmetrics)
         for chunk in self.check_series.chunks(openmetrics=openmetrics):
             yield chunk.encode()
         if openmetrics:

@@ -27,9 +27,9 @@ from ..harness import Daemon, free_port, serve_target, wait_for
 NOW = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
 
 
-def _http(name: str, url: str, **fields: object) -> ScheduledCheck:
+def _http(name: str, url: str, service: str = "shop", **fields: object) -> ScheduledCheck:
     spec = HttpCheck.model_validate({"name": name, "type": "http", "url": url, **fields})
-    return ScheduledCheck(f"shop/{name}", "shop", CheckRole.FRONTEND, spec)
+    return ScheduledCheck(f"{service}/{name}", service, CheckRole.FRONTEND, spec)
 
 
 def test_targets_carry_no_path_query_or_credentials() -> None:
@@ -219,12 +219,26 @@ def test_the_per_check_series_are_written_in_pieces_that_parse_as_one() -> None:
         check = _http(f"c{i}", f"http://127.0.0.1:{8000 + i % 7}/")
         outcome = Outcome.UP if i % 3 else Outcome.TIMEOUT
         metrics.observe_result(check, ProbeResult(check.id, "v1", NOW, 0.5, outcome, status=200))
+    for i in range(1200):  # a histogram per service: 1,200 x 15 samples
+        metrics.observe_result(
+            _http("home", "http://127.0.0.1:8000/", service=f"s{i}"),
+            ProbeResult(f"s{i}/home", "v1", NOW, 0.5, Outcome.UP, status=200),
+        )
     pieces = list(metrics.exposition_chunks())
-    assert len(pieces) > 10
-    assert all(piece.count(b"\n") <= CHUNK_ROWS + 2 for piece in pieces)
+    assert len(pieces) > 40
+    whole = b"".join(pieces).decode()
+    assert whole.count("# HELP slawatch_probe_duration_seconds ") == 1
+    assert whole.count("# TYPE probe_success ") == 1
+    assert max(len(piece.splitlines()) for piece in pieces) <= CHUNK_ROWS + 2
+    # The OpenMetrics parser is strict: a family split or repeated would fail it.
+    strict = b"".join(metrics.exposition_chunks(openmetrics=True)).decode()
+    parsed = list(text_string_to_metric_families(strict))  # type: ignore[no-untyped-call]
+    assert sum(len(f.samples) for f in parsed if f.name == "slawatch_probe_duration_seconds") == (
+        1200 * 15 + 15
+    )
     samples = {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in parse_text(b"".join(pieces).decode())
+        for family in parse_text(whole)
         for sample in family.samples
     }
     in_process = {
