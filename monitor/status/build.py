@@ -204,14 +204,19 @@ class _Kept:
 #: seconds would cost more than the rest of the build.
 _KEPT: list[_Kept] = []
 _CELLS = _Cells()
+#: Distinct cells kept at most between two readings of the stored days.
+_MAX_CELLS: Final = 500_000
 
 
 def _histories(
     rows: Sequence[DayFigures], days: Sequence[date], bases: Mapping[str, str]
 ) -> Mapping[str, _History]:
+    global _CELLS  # noqa: PLW0603 - the shared cells, made anew when they grew too many
     key = (tuple(days), tuple(sorted(bases.items())))
     if _KEPT and _KEPT[0].rows is rows and _KEPT[0].key == key:
         return _KEPT[0].histories
+    if len(_CELLS.known) > _MAX_CELLS:  # days pass: the cells of days long gone are dropped
+        _CELLS = _Cells()
     index = {day: i for i, day in enumerate(days)}
     blank = [_CELLS.cell(day, (0, 0, 0, 0, 0)) for day in days]
     size = len(days)
