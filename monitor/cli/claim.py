@@ -50,7 +50,9 @@ def _cmd_claim(args: argparse.Namespace) -> int:
     try:
         span = local_month(year, month, zone)
     except (ValueError, OverflowError):  # year 0, or a month whose end is past year 9999
-        raise InputError(f"--month: {excerpt(args.month)} is not a month that begins and ends") from None
+        raise InputError(
+            f"--month: {excerpt(args.month)} is not a month that begins and ends"
+        ) from None
     if span.end > now:
         raise InputError(
             f"--month: {args.month} is not over for {service.name}: it ends at"
