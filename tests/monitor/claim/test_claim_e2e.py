@@ -378,7 +378,9 @@ def test_an_unknown_service_is_refused(scenario: Scenario, tmp_path: Path) -> No
         pytest.param("2026-13", "--month: expected YYYY-MM, got '2026-13'", id="month-13"),
         pytest.param("2026-1", "--month: expected YYYY-MM, got '2026-1'", id="one-digit"),
         pytest.param("October", "--month: expected YYYY-MM, got 'October'", id="a-name"),
-        pytest.param("0000-01", "--month: '0000-01' is not a month that begins and ends", id="year-zero"),
+        pytest.param(
+            "0000-01", "--month: '0000-01' is not a month that begins and ends", id="year-zero"
+        ),
     ],
 )
 def test_a_bad_month_is_refused(scenario: Scenario, tmp_path: Path, month: str, said: str) -> None:
