@@ -71,13 +71,17 @@ class PeriodDates(_Model):
 
     @model_validator(mode="after")
     def _bounded(self) -> PeriodDates:
-        for name, day in (("start", self.start), ("end", self.end)):
-            if day.year not in PERIOD_YEARS:
-                raise ValueError(f"{name}: expected a date in the years 2 to 9998, got {day}")
-        if (self.end - self.start).days >= MAX_PERIOD_DAYS:
-            raise ValueError(
+        problems = [
+            f"{name}: expected a date in the years 2 to 9998, got {day}"
+            for name, day in (("start", self.start), ("end", self.end))
+            if day.year not in PERIOD_YEARS
+        ]
+        if not problems and (self.end - self.start).days >= MAX_PERIOD_DAYS:
+            problems.append(
                 f"end: a period covers at most {MAX_PERIOD_DAYS:,} days (a hundred years)"
             )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
 
