@@ -190,7 +190,7 @@ def test_a_date_that_does_not_exist_names_its_line(tmp_path: Path) -> None:
     line = config_refusal(tmp_path, VALID + "vantage: 2026-13-45\n")
     assert line == (
         f"{tmp_path / 'slawatch.yaml'}: line 6 column 10: not valid YAML: "
-        "'2026-13-45' is not a calendar date and time (quote text)"
+        "'2026-13-45' is not a valid timestamp"
     )
 
 

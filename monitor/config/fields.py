@@ -202,6 +202,12 @@ def _describe(problem: Any) -> list[str]:
     kind = problem["type"]
     given = problem.get("input")
     message = str(problem["msg"]).removeprefix("Value error, ")
+    if kind == "union_tag_invalid":  # pydantic's message quotes the tag whole, however long
+        context = problem.get("ctx", {})
+        message = (
+            f"Input tag {excerpt(context.get('tag'))} found using {context.get('discriminator')} "
+            f"does not match any of the expected tags: {context.get('expected_tags')}"
+        )
     if kind == "missing":
         message = "required field is missing"
     elif kind == "extra_forbidden":

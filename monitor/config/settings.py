@@ -593,6 +593,19 @@ class _DecimalLoader(yaml.SafeLoader):
         self._values[id(node)] = 1 + sum(self._values.get(id(c), 1) for c in _children(node))
         return node
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # PyYAML's constructors take what its resolver gives them; a value tagged by hand
+        # (`!!bool x`, `!!timestamp x`) or a date that does not exist (2026-13-45) makes them
+        # fail with whatever Python raised. Each becomes one line naming where the value is.
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+            kind = node.tag.rsplit(":", 1)[-1]
+            value = excerpt(node.value) if isinstance(node, yaml.ScalarNode) else "this node"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{value} is not a valid {kind}", node.start_mark
+            ) from None
+
     def _alias(
         self, event: yaml.AliasEvent, parent: yaml.Node | None, index: int
     ) -> yaml.Node | None:
@@ -640,24 +653,13 @@ def _integer(loader: yaml.SafeLoader, node: yaml.Node) -> int | _TooLong:
     try:
         return loader.construct_yaml_int(node)  # type: ignore[arg-type]
     except ValueError:
-        return _TooLong()
-
-
-def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> object:
-    try:
-        return loader.construct_yaml_timestamp(node)  # type: ignore[arg-type]
-    except ValueError:
-        raise yaml.constructor.ConstructorError(
-            None,
-            None,
-            f"{excerpt(node.value)} is not a calendar date and time (quote text)",
-            node.start_mark,
-        ) from None
+        if str(node.value).replace("_", "").lstrip("+-").isdigit():
+            return _TooLong()
+        raise  # `!!int x`: not an integer at all
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
 _DecimalLoader.add_constructor("tag:yaml.org,2002:int", _integer)
-_DecimalLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def _numbers(value: object, path: str, found: list[str]) -> None:
