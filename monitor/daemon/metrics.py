@@ -328,9 +328,12 @@ class Metrics:
         self._currency: dict[str, str] = {}
 
     def _row(self, check: ScheduledCheck) -> Row:
-        return self.check_series.row(
-            check.id, check.service, check.name, check.role.value, target_of(check.spec)
-        )
+        row = self.check_series.rows.get(check.id)
+        if row is None:
+            row = self.check_series.row(
+                check.id, check.service, check.name, check.role.value, target_of(check.spec)
+            )
+        return row
 
     def observe_result(self, check: ScheduledCheck, result: ProbeResult) -> None:
         """Count one probe result, and publish it as blackbox_exporter would."""

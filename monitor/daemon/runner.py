@@ -244,9 +244,12 @@ class Daemon:
 
     def _apply(self, settings: Settings) -> None:
         checks = build_checks(settings)
-        removed = self.scheduler.checks.keys() - {c.id for c in checks}
-        for check_id in removed:
-            self.metrics.forget_check(self.scheduler.checks[check_id])
+        current = self.scheduler.checks
+        new = {c.id: c for c in checks}
+        for check_id, check in current.items():
+            # Removed, or changed: a changed target must not keep publishing the old one.
+            if new.get(check_id) != check:
+                self.metrics.forget_check(check)
         self.tracker.set_checks(checks)
         self.failover.set_services(settings.services, checks)
         self.scheduler.set_checks(checks)

@@ -16,11 +16,14 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from monitor.config.settings import CheckRole, DnsCheck, HttpCheck, TcpCheck
+from monitor.clock import FakeClock
+from monitor.config.settings import CheckRole, DnsCheck, HttpCheck, TcpCheck, parse_settings
 from monitor.daemon.checkseries import CHUNK_ROWS
 from monitor.daemon.metrics import Metrics, target_of
+from monitor.daemon.runner import Daemon as InProcessDaemon
 from monitor.results import Outcome, ProbeResult
 from monitor.scheduler import ScheduledCheck
+from monitor.store.sqlite import SQLiteStore
 
 from ..harness import Daemon, free_port, serve_target, wait_for
 
@@ -252,3 +255,39 @@ def test_the_per_check_series_are_written_in_pieces_that_parse_as_one() -> None:
     timeouts = ("slawatch_probes_total", (("check", "c3"), ("outcome", "timeout"),
                 ("role", "frontend"), ("service", "shop")))  # fmt: skip
     assert samples[timeouts] == 1.0
+
+
+async def test_a_reload_that_changes_a_target_drops_the_old_target_s_series(
+    tmp_path: Path,
+) -> None:
+    """The same check id probing another address after a reload: the old target's series go."""
+    db = tmp_path / "r.db"
+    config = tmp_path / "slawatch.yaml"
+    body = (
+        f'store: "sqlite:///{db}"\nvantage: v1\n'
+        'contracts: {c: {currency: USD, daily_fee: "10.00"}}\nservices:\n'
+        '  - {name: shop, contract: c, frontend: [{name: home, type: http, url: "URL"}]}\n'
+    )
+    config.write_text(body.replace("URL", "http://127.0.0.1:1/"), encoding="utf-8")
+    clock = FakeClock(NOW)
+    daemon = InProcessDaemon(
+        parse_settings(config.read_text(), str(config)),
+        clock=clock,
+        store=SQLiteStore(db),
+        registry=CollectorRegistry(),
+        config_path=config,
+    )
+    running = asyncio.create_task(daemon.run(handle_signals=False))
+    await asyncio.wait_for(daemon.ready.wait(), 10)
+    for _ in range(12):
+        await clock.advance(1)
+    assert 'target="127.0.0.1:1"' in daemon.scrape().decode()
+    config.write_text(body.replace("URL", "http://127.0.0.1:2/"), encoding="utf-8")
+    assert await daemon.reload()
+    for _ in range(12):
+        await clock.advance(1)
+    text = daemon.scrape().decode()
+    daemon.stop()
+    await asyncio.wait_for(running, 30)
+    assert 'target="127.0.0.1:1"' not in text
+    assert 'target="127.0.0.1:2"' in text
