@@ -51,7 +51,7 @@ def parse_instant(text: str) -> datetime:
     fraction = (match["frac"] or "0")[:6].ljust(6, "0")
     try:
         day = date.fromisoformat(match["date"])
-        return datetime(
+        instant = datetime(
             day.year,
             day.month,
             day.day,
@@ -63,6 +63,13 @@ def parse_instant(text: str) -> datetime:
         )
     except ValueError:
         raise ValueError(f"{excerpt(text)} is not a valid date and time") from None
+    try:
+        instant.astimezone(UTC)  # every instant is compared and stored in UTC
+    except OverflowError:
+        raise ValueError(
+            f"instant {excerpt(text)} is out of range: in UTC it must fall in the years 1 to 9999"
+        ) from None
+    return instant
 
 
 def format_instant(instant: datetime) -> str:

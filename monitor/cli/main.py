@@ -42,11 +42,21 @@ EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 
 
+#: The largest case read: a month of 1,000,000 outages is about 90 MB.
+MAX_CASE_BYTES = 256 * 1024 * 1024
+
+
 def _read_input(name: str) -> str:
-    if name == "-":
-        return sys.stdin.read()
+    """A case file (or standard input for ``-``), at most MAX_CASE_BYTES of it."""
     try:
-        return Path(name).read_text(encoding="utf-8")
+        if name == "-":
+            data = sys.stdin.buffer.read(MAX_CASE_BYTES + 1)
+        else:
+            with Path(name).open("rb") as file:
+                data = file.read(MAX_CASE_BYTES + 1)
+        if len(data) > MAX_CASE_BYTES:
+            raise InputError("larger than 256 MiB: not a case")
+        return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise InputError(f"cannot read: {reason}") from None
