@@ -104,6 +104,12 @@ class Scheduler:
         self._stopping = False
         self.probes_started = 0
         self.last_lag = 0.0
+        #: How late each probe in flight started, by check id.
+        self._start_lags: dict[str, float] = {}
+
+    def start_lag(self, check_id: str) -> float:
+        """How late the probe of ``check_id`` now in flight started (0 when none is)."""
+        return self._start_lags.get(check_id, 0.0)
 
     @property
     def checks(self) -> dict[str, ScheduledCheck]:
@@ -168,6 +174,7 @@ class Scheduler:
             if self._on_lag is not None:
                 self._on_lag(lag)
             self.probes_started += 1
+            self._start_lags[check_id] = lag
             task = asyncio.create_task(self._run_one(self._checks[check_id], due))
             self._in_flight[check_id] = task
 
@@ -200,6 +207,7 @@ class Scheduler:
         finally:
             self._limit.release()
             self._in_flight.pop(check.id, None)
+            self._start_lags.pop(check.id, None)
         current = self._checks.get(check.id)
         if current is None or self._stopping:
             return

@@ -41,7 +41,7 @@ from .evidence import (
     IntervalRecord,
     new_interval_id,
 )
-from .results import ProbeResult
+from .results import Outcome, ProbeResult
 from .scheduler import ScheduledCheck
 
 __all__ = ["CheckState", "CheckTrack", "ServiceState", "StateTracker", "freshness_bound"]
@@ -234,6 +234,10 @@ class StateTracker:
         """Take one result; return True while the check should be re-probed fast."""
         track = self._tracks.get(check.id)
         if track is None:
+            return False
+        if result.outcome is Outcome.PROBE_ERROR:
+            # The prober failed (out of resources, overloaded): no measurement of the target,
+            # neither up nor down. Left out, it keeps nothing fresh: a stretch of them is a gap.
             return False
         previous = track.last_result
         track.last_result = result

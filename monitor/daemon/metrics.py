@@ -179,6 +179,11 @@ class Metrics:
             registry=registry,
         )
         self.in_flight = Gauge("slawatch_probes_in_flight", "Probes running now", registry=registry)
+        self.probes_late = Counter(
+            "slawatch_probes_late",
+            "Probes that started more than 1 s after their due time (the daemon shedding load)",
+            registry=registry,
+        )
         self.checks = Gauge("slawatch_checks", "Checks scheduled", registry=registry)
         self.queue_depth = Gauge(
             "slawatch_store_queue_depth",

@@ -16,6 +16,7 @@ import gc
 import logging
 import signal
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from ..evidence import (
 from ..failover import FailoverEvent, FailoverTracker
 from ..probes import DnsResolver, open_session, run_probe
 from ..quorum import Verdict, service_verdict
-from ..results import ProbeResult
+from ..results import Outcome, ProbeResult
 from ..scheduler import ScheduledCheck, Scheduler, build_checks
 from ..state import CheckState, ServiceState, StateTracker
 from ..status.aggregates import DAYS_PER_ROUND, fill_days
@@ -53,6 +54,7 @@ from ..write.writer import ResultWriter
 from .alerts import Alerts
 from .health import HealthSnapshot
 from .http import HttpSurface
+from .loopwatch import LoopWatch
 from .metrics import Metrics
 from .view import LiveState
 from .webhooks import Notifier
@@ -78,6 +80,29 @@ QUORUM_WINDOW = timedelta(minutes=10)
 #: that found more than it may compute (DAYS_PER_ROUND), the next comes after STATUS_FILL_BUSY.
 STATUS_FILL_EVERY = 180.0
 STATUS_FILL_BUSY = 5.0
+#: A probe that started later than this is counted late (slawatch_probes_late_total) and says so.
+LATE = 1.0
+#: A timeout while probes start later than this is the daemon's, not the target's.
+OVERLOADED = 1.0
+
+
+def judge_overload(result: ProbeResult, started_late: float, loop_lag: float) -> ProbeResult:
+    """The result as evidence: a probe that started late says so in its detail, and a timeout
+    while the event loop ran more than OVERLOADED behind is the prober's failure (probe_error),
+    not the target's: with the loop that late, the answer may have come and not been read."""
+    detail = result.detail
+    if started_late > LATE:
+        detail = f"{detail} (started {started_late:.1f}s late)"
+    if result.outcome is Outcome.TIMEOUT and loop_lag > OVERLOADED:
+        return replace(
+            result,
+            outcome=Outcome.PROBE_ERROR,
+            detail=f"{detail}; the daemon was overloaded (probes starting {loop_lag:.1f}s late):"
+            " not a measurement of the target",
+        )
+    return result if detail == result.detail else replace(result, detail=detail)
+
+
 #: A change of the system clock's offset from the evidence's clock larger than this is a step.
 CLOCK_STEP = 1.0
 
@@ -129,6 +154,7 @@ class Daemon:
             on_lag=self.metrics.scheduler_lag.observe,
         )
         self.notifier = Notifier(settings.notify, clock, on_failure=log.warning)
+        self.loop_watch = LoopWatch(clock)
         self.alerts = Alerts(
             self.notifier.submit, settings.vantage, settings.notify.cert_expiry_days
         )
@@ -200,6 +226,7 @@ class Daemon:
             housekeeping = group.create_task(self._housekeeping(), name="housekeeping")
             watch = group.create_task(self._watch_quorum(), name="quorum")
             sla = group.create_task(self._watch_sla(), name="sla")
+            loop_watch = group.create_task(self.loop_watch.run(), name="loop-watch")
             status = group.create_task(self._watch_status(), name="status")
             notifier = group.create_task(self.notifier.run(), name="notifier")
             # What start-up built (configuration, checks, rows) lives as long as the daemon:
@@ -216,7 +243,7 @@ class Daemon:
             await self._stop.wait()
             log.info("stopping: waiting for probes in flight, then flushing results")
             await self.scheduler.stop(STOP_GRACE)
-            for task in (scheduler, housekeeping, watch, sla, status, notifier, writer):
+            for task in (scheduler, housekeeping, watch, sla, loop_watch, status, notifier, writer):
                 task.cancel()
         self._end_run()
         flushed = 0
@@ -387,7 +414,8 @@ class Daemon:
     async def _probe(self, check: ScheduledCheck) -> ProbeResult:
         spec = check.spec
         reuse = isinstance(spec, HttpCheck) and spec.reuse_connections
-        return await run_probe(
+        began = self._clock.monotonic()
+        result = await run_probe(
             spec,
             check_id=check.id,
             vantage=self.settings.vantage,
@@ -395,6 +423,10 @@ class Daemon:
             resolver_servers=self.settings.resolver,
             session=self._shared_session() if reuse else None,
         )
+        started_late = self.scheduler.start_lag(check.id)
+        if started_late > LATE:
+            self.metrics.probes_late.inc()
+        return judge_overload(result, started_late, self.loop_watch.worst_since(began))
 
     async def _on_result(self, check: ScheduledCheck, result: ProbeResult) -> bool:
         self.metrics.observe_result(check, result)
