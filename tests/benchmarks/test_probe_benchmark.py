@@ -18,9 +18,9 @@ over the window. The floor is a bare aiohttp GET on a fresh connection at 1,000 
 
 The processes are not alone on the machine: the CPU the rest of it used during each window is
 printed too, since it slows what is measured (lag, probes achieved), if not the CPU it costs.
-A prober that achieved less than 95 % of its planned probes, or whose scrapes failed, was
-overloaded: the ratio is then printed as no valid comparison, since a prober whose probes time
-out spends CPU on probes that never complete.
+A prober that achieved less than 95 % of its planned probes, or more than 1 % of whose scrapes
+failed, was overloaded: the ratio is then printed as no valid comparison, since a prober whose
+probes time out spends CPU on probes that never complete.
 """
 
 from __future__ import annotations
@@ -356,11 +356,17 @@ async def run_blackbox(
             "fleet": fleet.pid,
         }
         measured, _, _ = await measure(session, size, pids, fleet.control, started)
-        # What Prometheus recorded of the probes: the last probe of each check, succeeded or not.
+        # What Prometheus recorded over the window: the scrapes it made, those that failed (the
+        # exporter did not answer in time), and the probes the exporter reported failed.
+        span = f"[{size.window:.0f}s]"
         for outcome, query in (
-            ("success", "sum(probe_success == 1)"),
-            ("failed", "count(probe_success == 0) or vector(0)"),
-            ("scrape failed", "count(up == 0) or vector(0)"),
+            ("scrapes", f"sum(count_over_time(up{span}))"),
+            ("scrapes failed", f"sum(count_over_time(up{span})) - sum(sum_over_time(up{span}))"),
+            (
+                "probes failed",
+                f"sum(count_over_time(probe_success{span}))"
+                f" - sum(sum_over_time(probe_success{span}))",
+            ),
         ):
             async with session.get(f"{prometheus}/api/v1/query", params={"query": query}) as r:
                 result = (await r.json())["data"]["result"]
@@ -418,7 +424,7 @@ def report_pair(size: Size, blackbox: Measured, slawatch: Measured) -> None:
         f"{both:.3f} CPU s per 1,000 probes (exporter {blackbox.per_1000('exporter'):.3f},"
         f" Prometheus {blackbox.per_1000('prometheus'):.3f}); {blackbox.rate:,.0f} probes/s of"
         f" {size.planned:,.0f} planned; RSS exporter {mb(blackbox.rss['exporter'])},"
-        f" Prometheus {mb(blackbox.rss['prometheus'])}; last probes {_outcomes(blackbox)};"
+        f" Prometheus {mb(blackbox.rss['prometheus'])}; Prometheus saw {_outcomes(blackbox)};"
         f" fleet {blackbox.per_1000('fleet'):.3f} CPU s per 1,000; rest of the machine"
         f" {blackbox.others:.2f} cores busy",
     )
@@ -453,9 +459,9 @@ def report_pair(size: Size, blackbox: Measured, slawatch: Measured) -> None:
         for who, m in (("blackbox_exporter + Prometheus", blackbox), ("slawatch", slawatch))
         if m.rate < KEPT_UP * size.planned
     ]
-    failing = blackbox.outcomes.get("scrape failed", 0.0)
-    if failing > 0.01 * size.checks:
-        lagging.append(f"the last scrape of {failing:,.0f} of {size.checks:,} targets failed")
+    failing = blackbox.outcomes.get("scrapes failed", 0.0)
+    if failing > 0.01 * blackbox.outcomes.get("scrapes", 0.0):
+        lagging.append(f"{failing:,.0f} of Prometheus' scrapes failed")
     verdict = (
         f"not a valid comparison: {'; '.join(lagging)}"
         if lagging
