@@ -32,6 +32,7 @@ __all__ = [
     "cpu_seconds",
     "histogram_buckets",
     "histogram_quantile",
+    "histogram_share_above",
     "prometheus_config",
     "read",
     "rss_bytes",
@@ -158,6 +159,16 @@ def histogram_quantile(q: float, before: Sequence[tuple[float, float]],
             return lower + (le - lower) * (rank - below) / max(cumulative - below, 1e-12)
         lower, below = le, cumulative
     return float("inf")
+
+
+def histogram_share_above(bound: float, before: Sequence[tuple[float, float]],
+                          after: Sequence[tuple[float, float]]) -> float:  # fmt: skip
+    """The share of what was observed between two readings that exceeded ``bound``, one of the
+    histogram's bucket bounds: exact, where a quantile is interpolated."""
+    counts = {le: a - b for (le, a), (_, b) in zip(after, before, strict=True)}
+    assert bound in counts, f"{bound} is not a bucket bound of the histogram"
+    total = counts[float("inf")]
+    return float("nan") if total <= 0 else (total - counts[bound]) / total
 
 
 # --- configurations --------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from .probe_fleet import (
     cpu_seconds,
     histogram_buckets,
     histogram_quantile,
+    histogram_share_above,
     prometheus_config,
     read,
     rss_bytes,
@@ -72,6 +73,8 @@ TARGET_P99_LAG = 0.250
 #: A prober that achieved less than this share of the probes its checks ask for did not keep
 #: up: its CPU per probe is that of an overloaded prober, not a figure to compare.
 KEPT_UP = 0.95
+#: blackbox_exporter + Prometheus are measured at most this many times, while overloaded.
+BASELINE_ATTEMPTS = 2
 
 needs_both = pytest.mark.skipif(
     BLACKBOX is None or PROMETHEUS is None,
@@ -98,6 +101,16 @@ class Size:
         return self.checks / self.interval
 
 
+@dataclass(frozen=True)
+class Lag:
+    """How late slawatch started its probes in the window: two quantiles, interpolated inside
+    the histogram's buckets, and the exact share later than TARGET_P99_LAG (a bucket bound)."""
+
+    p50: float
+    p99: float
+    late: float
+
+
 @dataclass
 class Measured:
     """One prober's window."""
@@ -107,7 +120,7 @@ class Measured:
     cpu: dict[str, float]
     rss: dict[str, int]
     others: float
-    lag: tuple[float, float] | None = None
+    lag: Lag | None = None
     outcomes: dict[str, float] = field(default_factory=dict)
     scrapes: Scraper | None = None
 
@@ -316,18 +329,28 @@ def _measured(before: Reading, after: Reading, rss: dict[str, int], own: float) 
     return Measured(seconds, after.served - before.served, cpu, rss, max(0.0, others))
 
 
+def write_files(directory: Path, files: dict[str, str]) -> None:
+    """Make ``directory`` and write ``files`` (name: text) into it."""
+    directory.mkdir(parents=True)
+    for name, text in files.items():
+        (directory / name).write_text(text)
+
+
 async def run_blackbox(
-    session: aiohttp.ClientSession, size: Size, fleet: Fleet, tmp_path: Path
+    session: aiohttp.ClientSession, size: Size, fleet: Fleet, work: Path
 ) -> Measured:
     assert BLACKBOX is not None
     assert PROMETHEUS is not None
-    work = tmp_path / "blackbox"
-    work.mkdir()
     exporter_port, prometheus_port = free_port(), free_port()
-    (work / "blackbox.yml").write_text(blackbox_config())
     urls = target_urls(fleet.ports, size.checks)
     exporter = f"127.0.0.1:{exporter_port}"
-    (work / "prometheus.yml").write_text(prometheus_config(urls, size.interval, exporter))
+    write_files(
+        work,
+        {
+            "blackbox.yml": blackbox_config(),
+            "prometheus.yml": prometheus_config(urls, size.interval, exporter),
+        },
+    )
     exporter_args = [
         BLACKBOX,
         f"--config.file={work / 'blackbox.yml'}",
@@ -378,11 +401,13 @@ async def run_slawatch(
     session: aiohttp.ClientSession, size: Size, fleet: Fleet, tmp_path: Path
 ) -> Measured:
     work = tmp_path / "slawatch"
-    work.mkdir()
     listen = f"127.0.0.1:{free_port()}"
     urls = target_urls(fleet.ports, size.checks)
     config = work / "slawatch.yaml"
-    config.write_text(slawatch_config(urls, size.interval, str(work / "slawatch.db"), listen))
+    write_files(
+        work,
+        {config.name: slawatch_config(urls, size.interval, str(work / "slawatch.db"), listen)},
+    )
     args = [sys.executable, "-m", "monitor.cli", "run", "--config", str(config)]
     log = work / "slawatch.log"
     async with running(args, log) as daemon:
@@ -395,16 +420,46 @@ async def run_slawatch(
     measured.scrapes = scraper
     before = histogram_buckets(first, "slawatch_scheduler_lag_seconds")
     after = histogram_buckets(last, "slawatch_scheduler_lag_seconds")
-    measured.lag = (histogram_quantile(0.5, before, after), histogram_quantile(0.99, before, after))
+    measured.lag = Lag(
+        histogram_quantile(0.5, before, after),
+        histogram_quantile(0.99, before, after),
+        histogram_share_above(TARGET_P99_LAG, before, after),
+    )
     early = counter_by_label(first, "slawatch_probes", "outcome")
     late = counter_by_label(last, "slawatch_probes", "outcome")
     measured.outcomes = {o: late[o] - early.get(o, 0.0) for o in late if late[o] != early.get(o)}
     return measured
 
 
+def overloaded(size: Size, who: str, measured: Measured) -> list[str]:
+    """Why ``measured`` is the figure of an overloaded prober, if it is."""
+    found = []
+    if measured.rate < KEPT_UP * size.planned:
+        found.append(
+            f"{who} did not keep up ({measured.rate:,.0f} probes/s of {size.planned:,.0f})"
+        )
+    failing = measured.outcomes.get("scrapes failed", 0.0)
+    if failing > 0.01 * measured.outcomes.get("scrapes", 0.0):
+        found.append(f"{failing:,.0f} of Prometheus' scrapes failed")
+    return found
+
+
 async def compare(size: Size, tmp_path: Path) -> tuple[Measured, Measured]:
+    """Both probers on one fleet, blackbox_exporter + Prometheus first. Once overloaded they do
+    not recover (a probe that times out leaves work behind while the next ones start), which a
+    burst of other work on the machine can bring about: then they are measured once more, from
+    a fresh start, and the first attempt printed."""
     async with fleet(tmp_path) as targets, aiohttp.ClientSession() as session:
-        blackbox = await run_blackbox(session, size, targets, tmp_path)
+        for attempt in range(1, BASELINE_ATTEMPTS + 1):
+            blackbox = await run_blackbox(session, size, targets, tmp_path / f"blackbox{attempt}")
+            problems = overloaded(size, "blackbox_exporter + Prometheus", blackbox)
+            if not problems or attempt == BASELINE_ATTEMPTS:
+                break
+            report(
+                f"probe {size.label}, blackbox_exporter + Prometheus, attempt {attempt}",
+                f"{'; '.join(problems)}, the rest of the machine {blackbox.others:.2f} cores"
+                " busy: measured again from a fresh start",
+            )
         slawatch = await run_slawatch(session, size, targets, tmp_path)
     return blackbox, slawatch
 
@@ -430,14 +485,15 @@ def report_pair(size: Size, blackbox: Measured, slawatch: Measured) -> None:
     )
     assert slawatch.lag is not None
     assert slawatch.scrapes is not None
-    p50, p99 = slawatch.lag
+    lag = slawatch.lag
     own = slawatch.per_1000("slawatch")
     scrapes = slawatch.scrapes
     report(
         f"{name}, slawatch",
         f"{own:.3f} CPU s per 1,000 probes; {slawatch.rate:,.0f} probes/s of"
         f" {size.planned:,.0f} planned; RSS {mb(slawatch.rss['slawatch'])}; start lag p50"
-        f" {milliseconds(p50)}, p99 {milliseconds(p99)}; its own count of outcomes {_outcomes(slawatch)};"
+        f" {milliseconds(lag.p50)}, p99 {milliseconds(lag.p99)}, {lag.late:.2%} later than"
+        f" {TARGET_P99_LAG * 1000:.0f} ms; its own count of outcomes {_outcomes(slawatch)};"
         f" fleet {slawatch.per_1000('fleet'):.3f} CPU s per 1,000; rest of the machine"
         f" {slawatch.others:.2f} cores busy",
     )
@@ -454,14 +510,8 @@ def report_pair(size: Size, blackbox: Measured, slawatch: Measured) -> None:
         f" scrapes, {extra / slawatch.cpu['slawatch']:.0%} of its CPU in the window",
     )
     ratio = own / both
-    lagging = [
-        f"{who} did not keep up ({m.rate:,.0f} probes/s of {size.planned:,.0f})"
-        for who, m in (("blackbox_exporter + Prometheus", blackbox), ("slawatch", slawatch))
-        if m.rate < KEPT_UP * size.planned
-    ]
-    failing = blackbox.outcomes.get("scrapes failed", 0.0)
-    if failing > 0.01 * blackbox.outcomes.get("scrapes", 0.0):
-        lagging.append(f"{failing:,.0f} of Prometheus' scrapes failed")
+    lagging = overloaded(size, "blackbox_exporter + Prometheus", blackbox)
+    lagging += overloaded(size, "slawatch", slawatch)
     verdict = (
         f"not a valid comparison: {'; '.join(lagging)}"
         if lagging
@@ -469,8 +519,9 @@ def report_pair(size: Size, blackbox: Measured, slawatch: Measured) -> None:
     )
     report(
         f"{name}, slawatch / (blackbox_exporter + Prometheus)",
-        f"{ratio:.3f} CPU per probe ({verdict}); p99 start lag {milliseconds(p99)} (target"
-        f" under {TARGET_P99_LAG * 1000:.0f} ms: {'met' if p99 < TARGET_P99_LAG else 'not met'})",
+        f"{ratio:.3f} CPU per probe ({verdict}); p99 start lag {milliseconds(lag.p99)},"
+        f" {lag.late:.2%} of probes later than {TARGET_P99_LAG * 1000:.0f} ms (target: p99"
+        f" under it, {'met' if lag.late < 0.01 else 'not met'})",
     )
 
 
@@ -483,7 +534,7 @@ def _check_ran(size: Size, blackbox: Measured, slawatch: Measured) -> None:
     for measured in (blackbox, slawatch):
         assert measured.probes > 0
     assert slawatch.lag is not None
-    assert not math.isnan(slawatch.lag[0])
+    assert not math.isnan(slawatch.lag.p50)
     assert sum(slawatch.outcomes.values()) > 0, size
 
 
