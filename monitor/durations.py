@@ -11,9 +11,10 @@ notice never shows "24 h before" against a contract that needs 24 h.
 from __future__ import annotations
 
 from datetime import timedelta
+from fractions import Fraction
 from typing import Final
 
-__all__ = ["DURATION_RULE", "format_duration"]
+__all__ = ["DURATION_RULE", "availability", "format_duration"]
 
 #: The rule, as the report states it beside its figures.
 DURATION_RULE: Final = (
@@ -48,3 +49,12 @@ def format_duration(delta: timedelta, *, round_up: bool = True) -> str:
         f"{count if i == 0 else f'{count:02d}'} {unit}" for i, (unit, count) in enumerate(shown)
     ]
     return sign + " ".join(parts)
+
+
+def availability(down: timedelta, measured: timedelta) -> Fraction | None:
+    """Time-based availability, ``1 - down / measured``, exact; None when nothing was measured
+    (never 100 % of nothing). The report, the live figures and the status page all use it."""
+    if measured <= timedelta(0):
+        return None
+    micro = timedelta(microseconds=1)
+    return 1 - Fraction(down // micro, measured // micro)

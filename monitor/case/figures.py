@@ -17,6 +17,7 @@ from fractions import Fraction
 from sla import CreditResult, Credits, Interval, MonthCredit, UptimeResult, day_span, total
 
 from ..config.settings import ServiceConfig, Settings
+from ..durations import availability
 from ..store.base import Store
 from .measured import measure
 
@@ -61,9 +62,7 @@ class MonthFigures:
     @property
     def availability(self) -> Fraction | None:
         """Time-based availability over the measured time (the report's), or None without any."""
-        if self.measured <= timedelta(0):
-            return None
-        return 1 - Fraction(self.outage // _US, self.measured // _US)
+        return availability(self.outage, self.measured)
 
 
 def _month_of(now: datetime, settings: Settings, service: ServiceConfig) -> tuple[date, date]:

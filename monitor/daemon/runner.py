@@ -15,7 +15,7 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -224,10 +224,14 @@ class Daemon:
             scheduler = group.create_task(self.scheduler.run(), name="scheduler")
             writer = group.create_task(self.writer.run(), name="writer")
             housekeeping = group.create_task(self._housekeeping(), name="housekeeping")
-            watch = group.create_task(self._watch_quorum(), name="quorum")
-            sla = group.create_task(self._watch_sla(), name="sla")
+            watch = group.create_task(
+                self._keep("live quorum state", self._quorum_round), name="quorum"
+            )
+            sla = group.create_task(self._keep("live SLA figures", self._sla_round), name="sla")
             loop_watch = group.create_task(self.loop_watch.run(), name="loop-watch")
-            status = group.create_task(self._watch_status(), name="status")
+            status = group.create_task(
+                self._keep("status page days", self._status_round), name="status"
+            )
             notifier = group.create_task(self.notifier.run(), name="notifier")
             # What start-up built (configuration, checks, rows) lives as long as the daemon:
             # out of the collector's way, full collections stay short with thousands of checks.
@@ -490,53 +494,40 @@ class Daemon:
         self.metrics.clock_offset.set(offset)
         return offset
 
-    async def _watch_quorum(self) -> None:
-        """Keep the live quorum state of each service, by the report's own rule."""
+    async def _keep(self, what: str, refresh: Callable[[], Awaitable[float]]) -> None:
+        """Run ``refresh`` again and again, sleeping the seconds it returns after each round; a
+        store that fails is said once (``what`` not refreshed), then tried again each round."""
         failing = False
+        pause = QUORUM_EVERY
         while True:
-            self.check_clock()
             try:
-                await self.refresh_quorum()
+                pause = await refresh()
             except StorageError as error:
                 if not failing:
-                    log.warning("live quorum state not refreshed: %s", error)
+                    log.warning("%s not refreshed: %s", what, error)
                 failing = True
             else:
                 failing = False
-            fastest = min((c.spec.interval for c in self.scheduler.checks.values()), default=0)
-            await self._clock.sleep(min(QUORUM_EVERY, fastest) or QUORUM_EVERY)
+            await self._clock.sleep(pause)
 
-    async def _watch_sla(self) -> None:
-        """Keep the live SLA figures of each service: the month so far, by the report's rule."""
-        failing = False
-        while True:
-            try:
-                await self.refresh_sla()
-            except StorageError as error:
-                if not failing:
-                    log.warning("live SLA figures not refreshed: %s", error)
-                failing = True
-            else:
-                failing = False
-            await self._clock.sleep(self.settings.sla_refresh)
+    async def _quorum_round(self) -> float:
+        """The live quorum state of each service, by the report's own rule; as often as the
+        fastest check probes, at most every QUORUM_EVERY."""
+        self.check_clock()
+        await self.refresh_quorum()
+        fastest = min((c.spec.interval for c in self.scheduler.checks.values()), default=0)
+        return min(QUORUM_EVERY, fastest) or QUORUM_EVERY
 
-    async def _watch_status(self) -> None:
-        """Compute the status page's closed days that have no stored figures, a few days a
-        round, so that the page reads stored days rather than recomputing them."""
-        failing = False
-        while True:
-            done = 0
-            try:
-                done = await fill_days(self._store, self.settings, self._clock.now())
-            except StorageError as error:
-                if not failing:
-                    log.warning("status page days not computed: %s", error)
-                failing = True
-            else:
-                failing = False
-            await self._clock.sleep(
-                STATUS_FILL_BUSY if done >= DAYS_PER_ROUND else STATUS_FILL_EVERY
-            )
+    async def _sla_round(self) -> float:
+        """The live SLA figures of each service: the month so far, by the report's rule."""
+        await self.refresh_sla()
+        return self.settings.sla_refresh
+
+    async def _status_round(self) -> float:
+        """The status page's closed days that have no stored figures, a few days a round, so
+        that the page reads stored days rather than recomputing them."""
+        done = await fill_days(self._store, self.settings, self._clock.now())
+        return STATUS_FILL_BUSY if done >= DAYS_PER_ROUND else STATUS_FILL_EVERY
 
     async def refresh_sla(self) -> None:
         """Recompute every service's credits of the month so far (the report's figures, now)."""

@@ -47,6 +47,7 @@ from ..annotations.notices import NOTICE_EARLY, NOTICE_WITHIN, assign_notices, m
 from ..case.measured import measure
 from ..config.settings import ServiceConfig, Settings
 from ..config.terms import ContractTerms
+from ..durations import availability
 from ..evidence import ExclusionRecord, IntervalKind, IntervalRecord, NoticeRecord
 from ..quorum import service_verdict
 from ..store.base import Store
@@ -199,11 +200,7 @@ class ServiceReport:
     def availability(self) -> Fraction | None:
         """Time-based availability over the measured time (not the month's), or None without
         any: beside it, every format says how much was measured (:attr:`measured`)."""
-        if not self.has_data:
-            return None
-        return 1 - Fraction(self.unavailable // timedelta(microseconds=1)) / Fraction(
-            self.measured // timedelta(microseconds=1)
-        )
+        return availability(self.unavailable, self.measured) if self.has_data else None
 
     @property
     def days(self) -> tuple[DayCredit, ...]:

@@ -18,6 +18,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from ..durations import availability
+
 __all__ = [
     "CheckLine",
     "ComponentStatus",
@@ -78,11 +80,7 @@ class DayCell:
     @property
     def availability(self) -> Fraction | None:
         """1 - outage / measured, or None when nothing was measured."""
-        if self.measured <= timedelta(0):
-            return None
-        return 1 - Fraction(self.outage / timedelta(microseconds=1)) / Fraction(
-            self.measured / timedelta(microseconds=1)
-        )
+        return availability(self.outage, self.measured)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +97,7 @@ class UptimeWindow:
     @property
     def availability(self) -> Fraction | None:
         """1 - outage / measured, or None when nothing was measured."""
-        if self.measured <= timedelta(0):
-            return None
-        return 1 - Fraction(self.outage / timedelta(microseconds=1)) / Fraction(
-            self.measured / timedelta(microseconds=1)
-        )
+        return availability(self.outage, self.measured)
 
 
 @dataclass(frozen=True, slots=True)

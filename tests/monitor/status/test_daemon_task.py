@@ -31,7 +31,7 @@ async def test_the_days_are_computed_round_by_round(
     a store that fails is said once, and the task goes on."""
     clock = FakeClock(NOW)
     daemon = Daemon(config, clock=clock, store=store, registry=CollectorRegistry())
-    task = asyncio.create_task(daemon._watch_status())
+    task = asyncio.create_task(daemon._keep("status page days", daemon._status_round))
 
     async def sleeping() -> bool:
         return clock.next_deadline is not None
