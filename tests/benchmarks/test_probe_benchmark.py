@@ -457,8 +457,9 @@ async def compare(size: Size, tmp_path: Path) -> tuple[Measured, Measured]:
                 break
             report(
                 f"probe {size.label}, blackbox_exporter + Prometheus, attempt {attempt}",
-                f"{'; '.join(problems)}, the rest of the machine {blackbox.others:.2f} cores"
-                " busy: measured again from a fresh start",
+                f"{blackbox.per_1000('exporter', 'prometheus'):.3f} CPU s per 1,000 probes,"
+                f" {blackbox.rate:,.0f} probes/s, overloaded: {'; '.join(problems)}; the rest of"
+                f" the machine {blackbox.others:.2f} cores busy; measured again from a fresh start",
             )
         slawatch = await run_slawatch(session, size, targets, tmp_path)
     return blackbox, slawatch
