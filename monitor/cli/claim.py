@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +22,7 @@ from ..clock import SystemClock
 from ..config.settings import load_settings
 from ..errors import InputError, MonitorError
 from ..redact import excerpt
-from .common import parse_month
+from .common import parse_month, write_whole
 
 if TYPE_CHECKING:
     from ..claim import Claim
@@ -89,7 +88,7 @@ def _cmd_claim(args: argparse.Namespace) -> int:
         + "\n",
     }
     for name, text in texts.items():
-        _write(out / name, text)
+        write_whole(out / name, text)
     for line in _warnings(claim):
         print(f"slawatch: warning: {line}", file=sys.stderr)
     credits = claim.service.credits
@@ -144,16 +143,6 @@ def _warnings(claim: Claim) -> list[str]:
             f" of {which} are no longer held; the letter says so"
         )
     return found
-
-
-def _write(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        partial.write_text(text, encoding="utf-8", newline="")
-        os.replace(partial, path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise MonitorError(f"--out: {path}: cannot write: {error.strerror or error}") from None
 
 
 def add_claim_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -7,21 +7,23 @@ import argparse
 import asyncio
 import getpass
 import json
+import os
 import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..annotations.common import Revocation, parse_input
 from ..clock import SystemClock
 from ..config.settings import Settings
-from ..errors import InputError
+from ..errors import InputError, MonitorError
 from ..redact import excerpt
 
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["author", "parse_month", "revoke_command", "show", "with_store"]
+__all__ = ["author", "parse_month", "revoke_command", "show", "with_store", "write_whole"]
 
 _T = TypeVar("_T")
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
@@ -108,3 +110,19 @@ def revoke_command(
 
     print(line(with_store(settings, work)))
     return 0
+
+
+def write_whole(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all: a partial file renamed into place, so a
+    reader (a web server, a mail client) never sees half of it. Text is UTF-8, lines kept."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        path.parent.mkdir(exist_ok=True)
+        if isinstance(data, str):
+            partial.write_text(data, encoding="utf-8", newline="")
+        else:
+            partial.write_bytes(data)
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise MonitorError(f"--out: {path}: cannot write: {error.strerror or error}") from None

@@ -9,16 +9,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..clock import SystemClock
 from ..config.settings import load_settings
-from ..errors import InputError, MonitorError
+from ..errors import InputError
 from ..redact import excerpt
-from .common import parse_month
+from .common import parse_month, write_whole
 
 if TYPE_CHECKING:
     from ..report import Report
@@ -77,19 +76,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(text)
         return 0
-    _write(Path(args.out), text)
+    write_whole(Path(args.out), text)
     print(f"report written to {args.out}", file=sys.stderr)
     return 0
-
-
-def _write(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        partial.write_text(text, encoding="utf-8", newline="")
-        os.replace(partial, path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise MonitorError(f"--out: {path}: cannot write: {error.strerror or error}") from None
 
 
 def add_report_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +26,8 @@ from ..errors import MonitorError
 
 if TYPE_CHECKING:
     from ..status.model import PublicStatus
+
+from .common import write_whole
 
 __all__ = ["add_status_page_command", "static_files"]
 
@@ -86,22 +87,11 @@ def _cmd_status_page(args: argparse.Namespace) -> int:
     except OSError as error:
         raise MonitorError(f"--out: {out}: cannot create: {error.strerror or error}") from None
     for name, data in files.items():
-        _write(out / name, data)
+        write_whole(out / name, data)
     pages = sorted(name for name in files if "/" not in name)
     badges = len(files) - len(pages)
     print(f"status page written to {out}: {', '.join(pages)} and {badges} badges", file=sys.stderr)
     return 0
-
-
-def _write(path: Path, data: bytes) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        path.parent.mkdir(exist_ok=True)
-        partial.write_bytes(data)
-        os.replace(partial, path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise MonitorError(f"--out: {path}: cannot write: {error.strerror or error}") from None
 
 
 def add_status_page_command(
