@@ -614,12 +614,19 @@ def judge_restarts(verdict: Verdict, plan: Plan, observed: Observed) -> None:
 
 
 async def judge(
-    settings: Settings, work: Path, cluster: Cluster, plan: Plan, observed: Observed
+    settings: Settings,
+    work: Path,
+    cluster: Cluster,
+    plan: Plan,
+    observed: Observed,
+    *,
+    measured: str,
 ) -> Verdict:
+    """The verdicts; ``measured`` is the tree the daemon was started from."""
     verdict = Verdict()
     verdict.figures.update(
         date=datetime.fromtimestamp(observed.origin, UTC).strftime("%Y-%m-%d"),
-        tree=tree(),
+        tree=measured,
         minutes=plan.seconds / 60,
         seed=settings.seed,
         checks=SERVICES * CHECKS_PER_SERVICE,
@@ -644,16 +651,18 @@ async def soak(settings: Settings) -> int:
     # The cluster runs as its own user, who must reach its directory inside this one.
     work.chmod(0o755)
     cluster = Cluster(work, free_port())
+    # Read before the daemon starts: commits made during the run are not what it runs.
+    measured = tree()
     say(
         f"SOAK {SERVICES * CHECKS_PER_SERVICE:,} checks ({SERVICES} services x"
         f" {CHECKS_PER_SERVICE}, every {INTERVAL:g} s, retry {RETRY:g} s, confirm {CONFIRM}),"
-        f" {settings.minutes:g} min, seed {settings.seed}, tree {tree()}; PostgreSQL"
+        f" {settings.minutes:g} min, seed {settings.seed}, tree {measured}; PostgreSQL"
         f" {cluster.version} on port {cluster.port}; {len(plan.outages)} scripted outages,"
         f" {len(plan.restarts)} store restarts; work directory {work}"
     )
     try:
         observed = await run(settings, work, cluster, plan)
-        verdict = await judge(settings, work, cluster, plan, observed)
+        verdict = await judge(settings, work, cluster, plan, observed, measured=measured)
     finally:
         await cluster.remove()
     (work / "summary.json").write_text(json.dumps(verdict.figures, indent=2) + "\n")
