@@ -82,10 +82,12 @@ def _version() -> str:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ..daemon.runner import Daemon  # noqa: PLC0415 - keeps `slawatch credits` light
+    from ..daemon.eventloop import loop_factory  # noqa: PLC0415 - keeps `slawatch credits` light
+    from ..daemon.runner import Daemon  # noqa: PLC0415
     from ..store import open_store  # noqa: PLC0415
 
     settings = load_settings(args.config)
+    new_loop = loop_factory(settings.event_loop, source=str(args.config))
     configure_logging(args.log_format or settings.log.format, settings.log.level)
     daemon = Daemon(
         settings,
@@ -95,7 +97,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config_path=Path(args.config),
         version=_version(),
     )
-    asyncio.run(daemon.run())
+    with asyncio.Runner(loop_factory=new_loop) as runner:
+        runner.run(daemon.run())
     return EXIT_OK
 
 

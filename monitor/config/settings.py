@@ -453,6 +453,8 @@ class Settings(_Model):
     allow_short_retention: bool = False
     retention_days: Annotated[int, Field(ge=1)] = 90
     max_concurrency: Annotated[int, Field(ge=1, le=100_000)] = 256
+    #: The daemon's event loop: uvloop when it is installed (``auto``), or the one named.
+    event_loop: Literal["auto", "uvloop", "asyncio"] = "auto"
     #: How often the live SLA figures (the month so far) are recomputed, 1 s to 1 min.
     sla_refresh: Annotated[Duration, Field(ge=1, le=60)] = 60.0
     resolver: list[DnsServer] | None = None

@@ -20,7 +20,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import aiohttp
 from prometheus_client import CollectorRegistry
 
 from sla import Interval
@@ -28,7 +27,7 @@ from sla import Interval
 from ..annotations.notices import last_notice_at
 from ..case.figures import month_figures
 from ..clock import Clock, SteadyClock
-from ..config.settings import HttpCheck, Settings, load_settings
+from ..config.settings import Settings, load_settings
 from ..errors import ConfigError, StorageError
 from ..evidence import (
     LIFECYCLE_SUBJECT,
@@ -40,7 +39,7 @@ from ..evidence import (
     new_interval_id,
 )
 from ..failover import FailoverEvent, FailoverTracker
-from ..probes import DnsResolver, open_session, run_probe
+from ..probes import KeepAlive, run_probe
 from ..quorum import Verdict, service_verdict
 from ..results import Outcome, ProbeResult
 from ..scheduler import ScheduledCheck, Scheduler, build_checks
@@ -52,6 +51,7 @@ from ..write.leftovers import JOURNAL_RESERVE_BYTES, keep_leftovers
 from ..write.spool import Spool
 from ..write.writer import ResultWriter
 from .alerts import Alerts
+from .eventloop import loop_name
 from .health import HealthSnapshot
 from .http import HttpSurface
 from .loopwatch import LoopWatch
@@ -166,7 +166,7 @@ class Daemon:
         self.http = HttpSurface(self)
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
-        self._session: aiohttp.ClientSession | None = None
+        self._keep_alive = KeepAlive()
         self._running_id: int | None = None
         self._running_services: list[str] = []
         #: The latest quorum verdict of each service (the live state all vantages agree on).
@@ -195,8 +195,7 @@ class Daemon:
                 await self._run_tasks()
             finally:
                 await self.http.stop()
-                if self._session is not None:
-                    await self._session.close()
+                self._keep_alive.close()
         finally:
             self.spool.close()
             await self._store.close()
@@ -248,11 +247,12 @@ class Daemon:
             gc.freeze()
             self.ready.set()
             log.info(
-                "vantage %s monitoring %d checks of %d services; http on %s",
+                "vantage %s monitoring %d checks of %d services; http on %s; event loop %s",
                 self.settings.vantage,
                 len(self.scheduler.checks),
                 len(self.settings.services),
                 self.http.address,
+                loop_name(asyncio.get_running_loop()),
             )
             await self._stop.wait()
             log.info("stopping: waiting for probes in flight, then flushing results")
@@ -416,18 +416,8 @@ class Daemon:
             )
             self._running_id = None
 
-    def _shared_session(self) -> aiohttp.ClientSession:
-        """One pooled session for the checks that ask to reuse connections."""
-        if self._session is None:
-            servers = self.settings.resolver
-            self._session = open_session(
-                resolver=DnsResolver(servers) if servers else None, reuse_connections=True
-            )
-        return self._session
-
     async def _probe(self, check: ScheduledCheck) -> ProbeResult:
         spec = check.spec
-        reuse = isinstance(spec, HttpCheck) and spec.reuse_connections
         began = self._clock.monotonic()
         result = await run_probe(
             spec,
@@ -435,7 +425,7 @@ class Daemon:
             vantage=self.settings.vantage,
             clock=self._clock,
             resolver_servers=self.settings.resolver,
-            session=self._shared_session() if reuse else None,
+            keep_alive=self._keep_alive,
         )
         started_late = self.scheduler.start_lag(check.id)
         if started_late > LATE:

@@ -10,22 +10,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import assert_never
 
-import aiohttp
-
 from ..clock import Clock
 from ..config.settings import DnsCheck, HttpCheck, TcpCheck
 from ..results import Outcome, ProbeResult
 from .classify import classify
 from .dns import probe_dns
-from .http import open_session, probe_http
+from .http import probe_http
 from .resolver import DnsResolver
 from .result import Attempt
 from .tcp import probe_tcp
+from .wire import KeepAlive
 
 __all__ = [
     "DnsResolver",
+    "KeepAlive",
     "classify",
-    "open_session",
     "probe_dns",
     "probe_http",
     "probe_tcp",
@@ -40,15 +39,14 @@ async def run_probe(
     vantage: str,
     clock: Clock,
     resolver_servers: Sequence[str] | None = None,
-    session: aiohttp.ClientSession | None = None,
+    keep_alive: KeepAlive | None = None,
 ) -> ProbeResult:
     """Probe ``check`` once with the prober for its type.
 
     ``resolver_servers`` (``"HOST:PORT"`` each, the ``resolver`` setting) resolve the names of
     HTTP and TCP targets instead of the system resolver, and answer DNS checks that name no
-    ``server`` of their own. ``session`` is shared by HTTP checks with ``reuse_connections``; the
-    caller makes it with :func:`open_session` (passing ``DnsResolver(resolver_servers)`` when
-    names must resolve through those servers) and closes it.
+    ``server`` of their own. ``keep_alive`` holds the open connections of HTTP checks with
+    ``reuse_connections``; the caller makes it and closes it.
     """
     attempt = Attempt(clock, check_id=check_id, vantage=vantage)
     try:
@@ -62,7 +60,7 @@ async def run_probe(
                     check_id=check_id,
                     vantage=vantage,
                     clock=clock,
-                    session=session,
+                    keep_alive=keep_alive,
                     resolver=resolver,
                 )
             case TcpCheck():

@@ -21,6 +21,12 @@ import dns.resolver
 from aiohttp import http_exceptions
 
 from ..results import Outcome
+from .wire import (
+    InvalidRequestError,
+    MalformedResponseError,
+    ServerDisconnectedError,
+    TooManyRedirectsError,
+)
 
 __all__ = ["classify"]
 
@@ -56,12 +62,19 @@ _RULES: tuple[_Rule, ...] = (
     _Rule((OSError,), Outcome.PROBE_ERROR, "prober out of resources", _EXHAUSTED),
     _Rule((TimeoutError, dns.exception.Timeout), Outcome.TIMEOUT, "timed out"),
     _Rule((dns.exception.DNSException,), Outcome.DNS_ERROR, "DNS failed"),
-    _Rule((aiohttp.TooManyRedirects,), Outcome.HTTP_STATUS, "too many redirects"),
+    _Rule(
+        (aiohttp.TooManyRedirects, TooManyRedirectsError), Outcome.HTTP_STATUS, "too many redirects"
+    ),
+    _Rule((MalformedResponseError,), Outcome.PROTOCOL_ERROR, "malformed HTTP"),
     _Rule((aiohttp.ClientPayloadError,), Outcome.PROTOCOL_ERROR, "malformed body"),
     _Rule((http_exceptions.HttpProcessingError,), Outcome.PROTOCOL_ERROR, "malformed HTTP"),
     # Without raise_for_status, aiohttp raises this only when the response cannot be parsed.
     _Rule((aiohttp.ClientResponseError,), Outcome.PROTOCOL_ERROR, "malformed response"),
-    _Rule((aiohttp.ServerDisconnectedError,), Outcome.CONNECT_ERROR, "server disconnected"),
+    _Rule(
+        (aiohttp.ServerDisconnectedError, ServerDisconnectedError),
+        Outcome.CONNECT_ERROR,
+        "server disconnected",
+    ),
     _Rule((ConnectionRefusedError,), Outcome.CONNECT_ERROR, "connection refused"),
     _Rule((OSError,), Outcome.CONNECT_ERROR, "connection refused", frozenset({errno.ECONNREFUSED})),
     _Rule((aiohttp.ClientConnectorError,), Outcome.CONNECT_ERROR, "cannot connect"),
@@ -71,6 +84,7 @@ _RULES: tuple[_Rule, ...] = (
     _Rule((BrokenPipeError,), Outcome.CONNECT_ERROR, "connection closed"),
     _Rule((aiohttp.ClientConnectionError, OSError), Outcome.CONNECT_ERROR, "network error"),
     _Rule((aiohttp.InvalidURL,), Outcome.PROBE_ERROR, "invalid URL"),
+    _Rule((InvalidRequestError,), Outcome.PROBE_ERROR, "cannot send"),
 )
 
 

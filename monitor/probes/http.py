@@ -10,73 +10,38 @@ new visitor meets (DNS, TCP and TLS set-up included).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import re
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
-
-import aiohttp
-from aiohttp.abc import AbstractResolver
-from aiohttp.connector import Connection
-from multidict import CIMultiDict
+from urllib.parse import urljoin, urlsplit
 
 from ..clock import Clock
 from ..config.settings import HttpCheck
 from ..redact import scrub_url_secrets
 from ..results import Outcome, ProbeResult
 from .result import Attempt, failure
+from .wire import (
+    REDIRECTS,
+    Answer,
+    KeepAlive,
+    Resolver,
+    ServerDisconnectedError,
+    TooManyRedirectsError,
+    Url,
+    connect,
+    parse_url,
+    request_head,
+    tls_context,
+)
 
-__all__ = ["USER_AGENT", "certificate_expiry", "open_session", "probe_http"]
+__all__ = ["USER_AGENT", "KeepAlive", "certificate_expiry", "probe_http"]
 
 USER_AGENT = "slawatch (uptime probe)"
 
-_CHUNK = 65_536
-
-
-def open_session(
-    *, resolver: AbstractResolver | None = None, reuse_connections: bool = False
-) -> aiohttp.ClientSession:
-    """A client session for probes; the caller closes it. Call it inside a running event loop.
-
-    Without ``reuse_connections`` its connector closes every connection after one response.
-    Names are resolved afresh for every connection (no DNS cache): a probe should see the
-    answer a new visitor would get. Cookies are never kept, so one probe cannot change the next.
-    Timeouts are left to the caller, which bounds the whole probe.
-    """
-    connector = aiohttp.TCPConnector(
-        force_close=not reuse_connections,
-        use_dns_cache=False,
-        resolver=resolver,
-        limit=0,
-    )
-    return aiohttp.ClientSession(
-        connector=connector,
-        response_class=_ProbeResponse,
-        timeout=aiohttp.ClientTimeout(),
-        cookie_jar=aiohttp.DummyCookieJar(),
-        trust_env=False,
-    )
-
-
-class _ProbeResponse(aiohttp.ClientResponse):
-    """A response that reads its certificate's expiry as soon as it starts.
-
-    aiohttp lets go of the connection the moment the body has arrived, which for a small page is
-    before the caller can look at ``response.connection``; here the TLS session is read first.
-    """
-
-    cert_expires_at: datetime | None = None
-
-    async def start(self, connection: Connection) -> aiohttp.ClientResponse:
-        """Note the peer certificate's expiry, then read the response head."""
-        transport = connection.transport
-        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
-        if isinstance(ssl_object, ssl.SSLObject):
-            self.cert_expires_at = certificate_expiry(ssl_object)
-        return await super().start(connection)
+#: Redirects followed before a probe gives up (as browsers and most clients do).
+MAX_REDIRECTS = 10
 
 
 @dataclass(slots=True)
@@ -88,6 +53,13 @@ class _Evidence:
     cert_expires_at: datetime | None = None
     content_length: int | None = None
     body_mismatch: bool = False
+    answer: Answer | None = None
+
+    def take(self, answer: Answer) -> None:
+        """Note what ``answer`` holds now."""
+        self.answer = answer
+        self.status = answer.status
+        self.content_length = answer.content_length
 
 
 async def probe_http(
@@ -96,36 +68,35 @@ async def probe_http(
     check_id: str,
     vantage: str,
     clock: Clock,
-    session: aiohttp.ClientSession | None = None,
-    resolver: AbstractResolver | None = None,
+    keep_alive: KeepAlive | None = None,
+    resolver: Resolver | None = None,
     ssl_context: ssl.SSLContext | None = None,
 ) -> ProbeResult:
     """Probe ``check`` once; every failure becomes an outcome, only cancellation propagates.
 
-    ``session`` is used for checks with ``reuse_connections`` (the caller owns and closes it);
-    otherwise the probe opens and closes its own, resolving names with ``resolver`` (the
-    system's when None). ``ssl_context`` replaces the default trust store for verification.
+    ``keep_alive`` holds the open connections of checks with ``reuse_connections`` (the caller
+    owns and closes it); other checks connect afresh for every probe, as a new visitor does.
+    Names resolve through ``resolver`` (the system's when None). ``ssl_context`` replaces the
+    default trust store for verification.
     """
     attempt = Attempt(clock, check_id=check_id, vantage=vantage)
     evidence = _Evidence()
-    own_session: aiohttp.ClientSession | None = None
+    pool = keep_alive if check.reuse_connections else None
     try:
-        if session is None or not check.reuse_connections:
-            session = own_session = open_session(resolver=resolver)
         async with asyncio.timeout(check.timeout):
-            outcome, detail = await _exchange(session, check, evidence, ssl_context)
+            outcome, detail = await _exchange(check, evidence, pool, resolver, ssl_context)
     except Exception as error:  # a failed probe is data: every error becomes an outcome
         outcome, detail = failure(error, timeout=check.timeout, awaited="complete answer")
         if outcome is not Outcome.TIMEOUT:
-            # aiohttp's messages may quote the URL, and with it the check's credentials.
             detail = scrub_url_secrets(detail, check.url)
         elif evidence.status is not None:
-            detail += f" (status {evidence.status}, {evidence.bytes_read} bytes read)"
+            detail += f" (status {evidence.status}, {_bytes_read(evidence)} bytes read)"
     finally:
-        # Taken before the session closes: closing it is no part of what the target took.
+        # Taken before the connection closes: closing it is no part of what the target took.
         latency = attempt.elapsed()
-        if own_session is not None:
-            await _close(own_session)
+        if evidence.answer is not None:
+            evidence.bytes_read = evidence.answer.bytes_read
+            evidence.answer.close()
     if outcome is Outcome.UP and check.max_latency is not None and latency > check.max_latency:
         outcome = Outcome.TOO_SLOW
         detail = f"took {latency:.3f}s, more than {check.max_latency:g}s; {detail}"
@@ -141,11 +112,8 @@ async def probe_http(
     )
 
 
-async def _close(session: aiohttp.ClientSession) -> None:
-    # The measurement is complete by now: failing to release a socket must not turn it into an
-    # error, and the connector aborts what it cannot close cleanly.
-    with contextlib.suppress(Exception):
-        await session.close()
+def _bytes_read(evidence: _Evidence) -> int:
+    return evidence.answer.bytes_read if evidence.answer is not None else evidence.bytes_read
 
 
 def _read_goal(check: HttpCheck) -> int:
@@ -157,48 +125,136 @@ def _read_goal(check: HttpCheck) -> int:
     return check.max_body_bytes
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One request of a probe: where it goes, what is written, how much of the answer is read."""
+
+    url: Url
+    head: bytes
+    tls: ssl.SSLContext | None
+    server_hostname: str | None
+    goal: int
+    keep: bool
+    head_only: bool
+
+    @property
+    def pool_key(self) -> tuple[object, ...]:
+        """What a kept connection must share with this request to carry it."""
+        return (*self.url.origin, id(self.tls), self.server_hostname)
+
+
 async def _exchange(
-    session: aiohttp.ClientSession,
     check: HttpCheck,
     evidence: _Evidence,
-    ssl_context: ssl.SSLContext | None,
+    pool: KeepAlive | None,
+    resolver: Resolver | None,
+    trust: ssl.SSLContext | None,
 ) -> tuple[Outcome, str]:
-    for name in ("min_bytes", "stream_bytes"):
-        wanted = getattr(check, name)
-        if wanted is not None and wanted > check.max_body_bytes:
-            return Outcome.PROBE_ERROR, (
-                f"{name} ({wanted}) exceeds max_body_bytes ({check.max_body_bytes})"
-            )
-    headers: CIMultiDict[str] = CIMultiDict({"User-Agent": USER_AGENT})
+    headers = {"User-Agent": USER_AGENT}
     headers.update({name: value.get_secret_value() for name, value in check.headers.items()})
-    server_hostname: str | None = None
-    if check.host is not None:
-        headers["Host"] = check.host
-        if urlsplit(check.url).scheme == "https":
-            # Present the virtual host's name in SNI and verify the certificate against it, as a
-            # browser visiting that name would, though the URL points at a node's address.
-            server_hostname = urlsplit(f"//{check.host}").hostname
-    tls: ssl.SSLContext | bool = (ssl_context or True) if check.verify_tls else False
-    async with session.request(
-        check.method,
-        check.url,
-        headers=headers,
-        allow_redirects=check.follow_redirects,
-        ssl=tls,
-        server_hostname=server_hostname,
-    ) as response:
-        evidence.status = response.status
-        evidence.content_length = response.content_length
-        evidence.cert_expires_at = _response_cert_expiry(response)
-        status = f"{response.status} {response.reason or ''}".rstrip()
-        if not _status_ok(check, response.status):
-            return Outcome.HTTP_STATUS, f"status {status}, expected {_expected(check)}"
-        if check.method == "HEAD":
-            return Outcome.UP, status
-        keep = check.contains is not None or check.regex is not None
-        body, ended = await _read_body(response.content, _read_goal(check), evidence, keep=keep)
-        charset = response.charset or "utf-8"
-    return _judge_body(check, status, body, evidence, ended=ended, charset=charset)
+    # Present the virtual host's name in SNI and the Host header, and verify the certificate
+    # against it, as a browser visiting that name would, though the URL points at a node.
+    override = check.host
+    method = check.method
+    current = check.url
+    redirects = 0
+    while True:
+        request = _request(
+            check,
+            parse_url(current),
+            method=method,
+            headers=headers,
+            override=override,
+            pool=pool,
+            trust=trust,
+        )
+        answer = await _ask(request, resolver, pool)
+        evidence.take(answer)
+        evidence.cert_expires_at = _peer_expiry(answer) or evidence.cert_expires_at
+        location = answer.location
+        if not (check.follow_redirects and answer.status in REDIRECTS and location):
+            break
+        redirects += 1
+        if redirects > MAX_REDIRECTS:
+            raise TooManyRedirectsError(f"more than {MAX_REDIRECTS} redirects")
+        answer.close()
+        following = urljoin(current, location)
+        if parse_url(following).origin != request.url.origin:
+            # Another server: the node's virtual host and the URL's credentials stay behind.
+            override = None
+            headers.pop("Authorization", None)
+        if method == "POST" and answer.status in (301, 302, 303):
+            method = "GET"
+        current = following
+    status = f"{answer.status} {answer.reason}".rstrip()
+    if not _status_ok(check, answer.status or 0):
+        return Outcome.HTTP_STATUS, f"status {status}, expected {_expected(check)}"
+    if method == "HEAD":
+        return Outcome.UP, status
+    await answer.rest()
+    evidence.bytes_read = answer.bytes_read
+    if pool is not None:
+        pool.give(request.pool_key, answer)
+        evidence.answer = None
+    charset = answer.charset or "utf-8"
+    ended = answer.complete
+    return _judge_body(check, status, bytes(answer.body), evidence, ended=ended, charset=charset)
+
+
+def _request(
+    check: HttpCheck,
+    url: Url,
+    *,
+    method: str,
+    headers: dict[str, str],
+    override: str | None,
+    pool: KeepAlive | None,
+    trust: ssl.SSLContext | None,
+) -> _Request:
+    host_header = {"Host": override} if override is not None else {}
+    return _Request(
+        url=url,
+        head=request_head(method, url, headers | host_header, keep_alive=pool is not None),
+        tls=tls_context(verify=check.verify_tls, trust=trust) if url.tls else None,
+        server_hostname=urlsplit(f"//{override}").hostname if override and url.tls else None,
+        goal=_read_goal(check),
+        keep=check.contains is not None or check.regex is not None,
+        head_only=method == "HEAD",
+    )
+
+
+async def _ask(request: _Request, resolver: Resolver | None, pool: KeepAlive | None) -> Answer:
+    """Send the request and wait for the response's head.
+
+    A kept connection that the server closed before answering is replaced by a fresh one,
+    once: the request never reached the application.
+    """
+    if pool is not None:
+        answer = pool.take(request.pool_key)
+        if answer is not None:
+            try:
+                _send(answer, request)
+                await answer.head()
+            except (ServerDisconnectedError, ConnectionResetError):
+                answer.close()
+                if answer.received:
+                    raise
+            else:
+                return answer
+    answer = await connect(
+        request.url, tls=request.tls, server_hostname=request.server_hostname, resolver=resolver
+    )
+    try:
+        _send(answer, request)
+        await answer.head()
+    except BaseException:
+        answer.close()
+        raise
+    return answer
+
+
+def _send(answer: Answer, request: _Request) -> None:
+    answer.send(request.head, goal=request.goal, keep=request.keep, head_only=request.head_only)
 
 
 def _status_ok(check: HttpCheck, status: int) -> bool:
@@ -211,25 +267,6 @@ def _expected(check: HttpCheck) -> str:
     if check.expect_status is None:
         return "2xx"
     return " or ".join(str(code) for code in check.expect_status)
-
-
-async def _read_body(
-    content: aiohttp.StreamReader, goal: int, evidence: _Evidence, *, keep: bool
-) -> tuple[bytes, bool]:
-    """Read until ``goal`` bytes or the end of the body; True when the body ended first.
-
-    Reading stops at ``goal`` even when more is coming: leaving the response then closes the
-    connection rather than draining an endless body.
-    """
-    body = bytearray()
-    while evidence.bytes_read < goal:
-        chunk = await content.read(min(_CHUNK, goal - evidence.bytes_read))
-        if not chunk:
-            return bytes(body), True
-        evidence.bytes_read += len(chunk)
-        if keep:
-            body += chunk
-    return bytes(body), content.at_eof()
 
 
 def _judge_body(
@@ -265,12 +302,8 @@ def _judge_body(
     return Outcome.UP, f"{status}, {size} bytes" + ("" if ended else " read")
 
 
-def _response_cert_expiry(response: aiohttp.ClientResponse) -> datetime | None:
-    if isinstance(response, _ProbeResponse):
-        return response.cert_expires_at
-    # A caller's own session: the connection is still there unless the body has already arrived.
-    connection = response.connection
-    transport = connection.transport if connection is not None else None
+def _peer_expiry(answer: Answer) -> datetime | None:
+    transport = answer.transport
     ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
     return certificate_expiry(ssl_object) if isinstance(ssl_object, ssl.SSLObject) else None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import signal
 from collections.abc import AsyncIterator
@@ -89,6 +90,9 @@ async def test_scripted_outage_is_measured_within_bounds(
     await daemon.signal(signal.SIGTERM)
     code, stderr = await daemon.wait()
     assert code == 0, stderr
+    # The daemon runs on uvloop wherever it is installed (event_loop: auto).
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    assert f"event loop {loop}" in stderr
     assert 'slawatch_service_state{service="shop",state="up"} 1.0' in metrics
     assert "slawatch_scheduler_lag_seconds_bucket" in metrics
     assert (

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import importlib
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -19,6 +22,19 @@ ZONE = {
     "notes.test": {"TXT": ['"v=spf1 -all"']},
     "v4only.test": {"A": ["127.0.0.1"]},
 }
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Every probe test runs on each loop the daemon may run on: asyncio's own, and uvloop
+    where it is installed (the daemon's default there)."""
+    factories: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
+        "asyncio": asyncio.new_event_loop
+    }
+    with contextlib.suppress(ImportError):
+        factories["uvloop"] = importlib.import_module("uvloop").new_event_loop
+    return factories
 
 
 @pytest.fixture

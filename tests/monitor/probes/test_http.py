@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from monitor.clock import SystemClock
 from monitor.config.settings import HttpCheck
-from monitor.probes import open_session, probe_http
+from monitor.probes import KeepAlive, probe_http
 from monitor.results import Outcome, ProbeResult
 
 from .servers import RawServers, WebServers, refused_port
@@ -378,22 +378,24 @@ async def test_head_request(site: tuple[str, Seen]) -> None:
 
 
 async def test_each_probe_opens_a_fresh_connection(site: tuple[str, Seen]) -> None:
-    """By default every probe connects anew, even when a shared session is offered."""
+    """By default every probe connects anew, even when kept connections are offered."""
     base, seen = site
     check = http_check(f"{base}/peer")
-    async with open_session(reuse_connections=True) as session:
-        for _ in range(2):
-            assert (await probe(check, session=session)).outcome is Outcome.UP
+    keep_alive = KeepAlive()
+    for _ in range(2):
+        assert (await probe(check, keep_alive=keep_alive)).outcome is Outcome.UP
+    keep_alive.close()
     assert len(set(seen.peers)) == 2
 
 
 async def test_reuse_connections_keeps_one_connection(site: tuple[str, Seen]) -> None:
-    """With reuse_connections, probes share the caller's session and its connection."""
+    """With reuse_connections, a probe sends its request on the connection the last one kept."""
     base, seen = site
     check = http_check(f"{base}/peer", reuse_connections=True)
-    async with open_session(reuse_connections=True) as session:
-        for _ in range(2):
-            assert (await probe(check, session=session)).outcome is Outcome.UP
+    keep_alive = KeepAlive()
+    for _ in range(2):
+        assert (await probe(check, keep_alive=keep_alive)).outcome is Outcome.UP
+    keep_alive.close()
     assert len(seen.peers) == 2
     assert len(set(seen.peers)) == 1
 
