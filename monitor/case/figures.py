@@ -14,16 +14,77 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from sla import CreditResult, Credits, Interval, MonthCredit, UptimeResult, day_span, total
+from sla import CreditResult, Credits, Interval, MonthCredit, day_span, total
 
 from ..config.settings import ServiceConfig, Settings
 from ..durations import availability
 from ..store.base import Store
+from .format import Case
 from .measured import measure
 
-__all__ = ["MonthFigures", "month_figures"]
+__all__ = ["Credited", "CreditsMemo", "MonthFigures", "month_figures"]
 
 _US = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Credited:
+    """What the engine's credits of a month come to, for the live figures."""
+
+    total_credit: Decimal
+    #: Minutes credited (the downtime minutes under ``uptime_tiers``).
+    credited_minutes: int
+    #: The month under ``uptime_tiers``; None under ``per_minute``.
+    tier: MonthCredit | None
+    #: The engine's unavailable and excluded time (gaps in under ``gap_policy: down``).
+    unavailable: timedelta
+    excluded: timedelta
+
+    @classmethod
+    def of(cls, credits: Credits) -> Credited:
+        """The figures of ``credits``."""
+        if isinstance(credits, CreditResult):
+            return cls(
+                total_credit=credits.total_credit,
+                credited_minutes=sum(day.credited_minutes for day in credits.days),
+                tier=None,
+                unavailable=sum((day.unavailable for day in credits.days), timedelta(0)),
+                excluded=sum((day.excluded for day in credits.days), timedelta(0)),
+            )
+        month = credits.months[0]
+        return cls(
+            total_credit=credits.total_credit,
+            credited_minutes=month.downtime_minutes,
+            tier=month,
+            unavailable=month.unavailable,
+            excluded=month.excluded,
+        )
+
+
+class CreditsMemo:
+    """The last case of each service and what its credits came to.
+
+    A month's case stays the same minute after minute unless an outage, a gap or an exclusion
+    came, or an outage is still going on: then the engine runs again; otherwise its last answer
+    for that very case is the answer. Equal cases, equal credits: the engine is a pure function.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[Case, Credited]] = {}
+
+    def credited(self, service: str, case: Case) -> Credited:
+        """What ``case``'s credits come to."""
+        last = self._last.get(service)
+        if last is not None and last[0] == case:
+            return last[1]
+        credited = Credited.of(case.credits())
+        self._last[service] = (case, credited)
+        return credited
+
+    def forget(self, keep: set[str]) -> None:
+        """Drop the services not in ``keep`` (removed by a reload)."""
+        for service in self._last.keys() - keep:
+            del self._last[service]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +95,7 @@ class MonthFigures:
     currency: str
     #: The contract's local month, as a UTC interval.
     month: Interval
-    credits: Credits
-    #: The engine's unavailable and excluded time (gaps in under ``gap_policy: down``).
-    unavailable: timedelta
-    excluded: timedelta
+    credited: Credited
     #: The quorum's outage time, and the part of the month so far some vantage measured.
     outage: timedelta
     measured: timedelta
@@ -45,19 +103,27 @@ class MonthFigures:
     @property
     def total_credit(self) -> Decimal:
         """The credit owed so far."""
-        return self.credits.total_credit
+        return self.credited.total_credit
 
     @property
     def tier(self) -> MonthCredit | None:
         """The month under ``uptime_tiers``; None under ``per_minute``."""
-        return self.credits.months[0] if isinstance(self.credits, UptimeResult) else None
+        return self.credited.tier
 
     @property
     def credited_minutes(self) -> int:
         """Minutes credited (the downtime minutes under ``uptime_tiers``)."""
-        if isinstance(self.credits, CreditResult):
-            return sum(day.credited_minutes for day in self.credits.days)
-        return self.credits.months[0].downtime_minutes
+        return self.credited.credited_minutes
+
+    @property
+    def unavailable(self) -> timedelta:
+        """The engine's unavailable time."""
+        return self.credited.unavailable
+
+    @property
+    def excluded(self) -> timedelta:
+        """The engine's excluded time."""
+        return self.credited.excluded
 
     @property
     def availability(self) -> Fraction | None:
@@ -73,26 +139,25 @@ def _month_of(now: datetime, settings: Settings, service: ServiceConfig) -> tupl
 
 
 async def month_figures(
-    store: Store, settings: Settings, service: ServiceConfig, now: datetime
+    store: Store,
+    settings: Settings,
+    service: ServiceConfig,
+    now: datetime,
+    *,
+    memo: CreditsMemo | None = None,
 ) -> MonthFigures:
-    """``service``'s current local month up to ``now``."""
+    """``service``'s current local month up to ``now``; ``memo`` spares the engine a case it
+    has answered before."""
     first, last = _month_of(now, settings, service)
     measured = await measure(store, settings, service, first=first, last=last, now=now)
     case, verdict = measured.case, measured.verdict
-    credits = case.credits()
-    if isinstance(credits, CreditResult):
-        unavailable = sum((day.unavailable for day in credits.days), timedelta(0))
-        excluded = sum((day.excluded for day in credits.days), timedelta(0))
-    else:
-        unavailable, excluded = credits.months[0].unavailable, credits.months[0].excluded
+    credited = (memo or CreditsMemo()).credited(service.name, case)
     zone = case.contract.timezone
     return MonthFigures(
         service=service.name,
         currency=case.contract.currency,
         month=Interval(day_span(first, zone).start, day_span(last, zone).end),
-        credits=credits,
-        unavailable=unavailable,
-        excluded=excluded,
+        credited=credited,
         outage=total(case.outages),
         measured=verdict.window.duration - total(case.gaps),
     )

@@ -25,7 +25,7 @@ from prometheus_client import CollectorRegistry
 from sla import Interval
 
 from ..annotations.notices import last_notice_at
-from ..case.figures import month_figures
+from ..case.figures import CreditsMemo, month_figures
 from ..clock import Clock, SteadyClock
 from ..config.settings import Settings, load_settings
 from ..errors import ConfigError, StorageError
@@ -167,6 +167,8 @@ class Daemon:
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
         self._keep_alive = KeepAlive()
+        #: The live SLA figures' last case and credits of each service.
+        self._credits_memo = CreditsMemo()
         self._running_id: int | None = None
         self._running_services: list[str] = []
         #: The latest quorum verdict of each service (the live state all vantages agree on).
@@ -532,8 +534,12 @@ class Daemon:
     async def refresh_sla(self) -> None:
         """Recompute every service's credits of the month so far (the report's figures, now)."""
         now = self._clock.now()
+        self._credits_memo.forget({service.name for service in self.settings.services})
         for service in self.settings.services:
-            self.metrics.set_sla(await month_figures(self._store, self.settings, service, now))
+            figures = await month_figures(
+                self._store, self.settings, service, now, memo=self._credits_memo
+            )
+            self.metrics.set_sla(figures)
         self.metrics.sla_refreshed_at(now)
 
     async def refresh_quorum(self) -> None:
