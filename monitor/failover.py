@@ -216,6 +216,8 @@ class FailoverTracker:
         known = {c.id for nodes in self._nodes.values() for c in nodes}
         for check_id in [k for k in self._open if k not in known]:
             del self._open[check_id]
+        for service in self._recent.keys() - self._nodes.keys():
+            del self._recent[service]
 
     def seed(self, check: ScheduledCheck, state: CheckState) -> None:
         """Know a node's state without an event (after a restart or reload: it was down before,
@@ -267,7 +269,8 @@ class FailoverTracker:
         at = result.started_at
         if check.role is CheckRole.DNS and result.up:
             self._dns_answer(service, result)
-        if check.role is CheckRole.FRONTEND:
+        if check.role is CheckRole.FRONTEND and service in self._nodes:
+            # Only a service with nodes can have a failover to count them against.
             self._recent.setdefault(service, deque(maxlen=_RECENT)).append(result)
         pending = self._pending.pop(check.id, None)
         if pending is not None and not result.up and check.id not in self._open:

@@ -303,13 +303,13 @@ def day_figures(evidence: Evidence, day: date, span: Interval, basis: str) -> Da
 
 
 def missing_days(
-    stored: Iterable[DayFigures],
+    stored: Iterable[tuple[str, date, str]],
     bases: Mapping[str, str],
     days: Sequence[date],
 ) -> list[tuple[date, list[str]]]:
     """The days (in the order given) some service has no figures for under its basis, each with
-    those services."""
-    have = {(f.service, f.day) for f in stored if bases.get(f.service) == f.basis}
+    those services; ``stored`` holds ``(service, day, basis)`` of the days stored."""
+    have = {(service, day) for service, day, basis in stored if bases.get(service) == basis}
     found = []
     for day in days:
         services = [name for name in bases if (name, day) not in have]
@@ -336,7 +336,7 @@ async def fill_days(
     if not closed:
         return 0
     bases = {name: basis(service, zone) for name, service in services.items()}
-    stored = await store.day_figures(first=closed[-1], last=closed[0])
+    stored = await store.days_stored(first=closed[-1], last=closed[0])
     work = missing_days(stored, bases, closed)[:max_days]
     for day, names in work:
         span = day_span(day, zone)

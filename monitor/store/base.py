@@ -222,6 +222,11 @@ class Store(Protocol):
         meanwhile, it may be the very same tuple."""
         ...
 
+    async def days_stored(self, *, first: date, last: date) -> list[tuple[str, date, str]]:
+        """``(service, day, basis)`` of every service's computed days from ``first`` to
+        ``last``: which days :meth:`day_figures` would give, at a fraction of the memory."""
+        ...
+
     async def prune(self, before: datetime) -> int:
         """Delete raw results older than ``before``; return how many. Intervals are kept.
 

@@ -30,7 +30,9 @@ Deliberately not shared, because the dialects differ for a reason:
 
 from __future__ import annotations
 
+import functools
 import json
+import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Generic, TypeVar
@@ -229,7 +231,9 @@ class RowCodec(Generic[InstantT, TextsT]):
         self._texts: Final = texts
         self._read_texts: Final = read_texts
         self._day: Final = day
-        self._read_day: Final = read_day
+        # Day figures are read by the tens of thousands (90 days of each service), over a
+        # few hundred distinct days: one date object per day, not one per row.
+        self._read_day: Final = functools.lru_cache(maxsize=1024)(read_day)
 
     def instant(self, value: datetime) -> InstantT:
         """An instant as a column; a naive datetime is refused."""
@@ -358,9 +362,23 @@ class RowCodec(Generic[InstantT, TextsT]):
     def day_figures(self, row: Sequence[Any]) -> DayFigures:
         """A day's figures from ``service, day``, the five durations, ``spans`` and ``basis``."""
         service, day, measured, outage, degraded, maintenance, gap, spans, basis = row
+        # The names repeat in every row: interned, each is held once however many rows there are.
         return DayFigures(
-            service, self._read_day(day), measured, outage, degraded, maintenance, gap, spans, basis
+            sys.intern(service),
+            self._read_day(day),
+            measured,
+            outage,
+            degraded,
+            maintenance,
+            gap,
+            spans,
+            sys.intern(basis),
         )
+
+    def day_key(self, row: Sequence[Any]) -> tuple[str, date, str]:
+        """``service, day, basis`` from their columns."""
+        service, day, basis = row
+        return sys.intern(service), self._read_day(day), sys.intern(basis)
 
     def result_row(
         self, result: ProbeResult, vantage: int, check: int, outcome: int

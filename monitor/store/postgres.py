@@ -255,6 +255,10 @@ FROM day_aggregates
 WHERE day >= $1 AND day <= $2 AND computed_at IS NOT NULL
 ORDER BY day, service
 """,
+    days_stored="""
+SELECT service, day, basis FROM day_aggregates
+WHERE day >= $1 AND day <= $2 AND computed_at IS NOT NULL
+""",
 )
 
 

@@ -85,6 +85,8 @@ class Statements:
     #: ``first, last`` (local dates): the computed days' :meth:`RowCodec.day_figures` columns, by
     #: day then service.
     day_figures: str
+    #: ``first, last`` (local dates): ``service, day, basis`` of each computed day.
+    days_stored: str
     #: No parameters: how many times the day figures changed (one row, one column).
     day_figures_generation: str
     #: No parameters: counts a change of the day figures.
@@ -357,6 +359,17 @@ class RowStore(Store, abc.ABC):
         )
         self._days_read = (generation, first, last, tuple(found))
         return self._days_read[3]
+
+    async def days_stored(self, *, first: date, last: date) -> list[tuple[str, date, str]]:
+        """``(service, day, basis)`` of each computed day from ``first`` to ``last``: what
+        is stored, without the figures (nothing kept)."""
+        rows = self._rows
+        return await self._fetch(
+            "reading which days are stored",
+            self._sql.days_stored,
+            lambda: (rows.day(first), rows.day(last)),
+            rows.day_key,
+        )
 
     async def _add(self, operation: str, sql: str, row: Params) -> int:
         """Store a new exclusion or notice, ``row()`` its columns; return its id."""

@@ -646,8 +646,12 @@ def figures(service: str, day: int, outage_us: int = 0, spans: str | None = None
 
 
 async def stored_days(store: Store) -> list[tuple[str, int]]:
-    """(service, day after T0's) of every computed day of the test month, by service."""
-    found = await store.day_figures(first=FIRST - 40 * DAY, last=FIRST + 40 * DAY)
+    """(service, day after T0's) of every computed day of the test month, by service; the
+    figures read and the keys read (``days_stored``) agree on them, basis included."""
+    first, last = FIRST - 40 * DAY, FIRST + 40 * DAY
+    found = await store.day_figures(first=first, last=last)
+    keys = await store.days_stored(first=first, last=last)
+    assert sorted(keys) == sorted((f.service, f.day, f.basis) for f in found)
     return sorted((f.service, (f.day - FIRST).days) for f in found)
 
 
