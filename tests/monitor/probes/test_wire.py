@@ -11,27 +11,14 @@ from typing import Any
 
 import pytest
 
-from monitor.clock import SystemClock
-from monitor.config.settings import HttpCheck
-from monitor.probes import KeepAlive, probe_http
+from monitor.probes import KeepAlive
 from monitor.probes.wire import InvalidRequestError, parse_url, request_head
-from monitor.results import Outcome, ProbeResult
+from monitor.results import Outcome
 
 from .servers import RawServers
+from .test_http import http_check, probe
 
 Handler = Any
-
-
-def http_check(url: str, **fields: Any) -> HttpCheck:
-    return HttpCheck.model_validate(
-        {"name": "page", "type": "http", "url": url, "timeout": 1.0, **fields}
-    )
-
-
-async def probe(check: HttpCheck, **options: Any) -> ProbeResult:
-    return await probe_http(
-        check, check_id="shop/page", vantage="test", clock=SystemClock(), **options
-    )
 
 
 async def request_of(reader: asyncio.StreamReader) -> dict[str, str]:
