@@ -27,11 +27,12 @@ The k-of-n counting is :func:`sla.quorum`: "exactly ``n`` vantages have data" is
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final, Protocol
+from typing import Final, NamedTuple, Protocol
 
 from sla import Interval, IntervalSet, intersect, normalize, quorum, subtract, union
 
@@ -41,11 +42,15 @@ from .evidence import LIFECYCLE_SUBJECT, IntervalKind, IntervalRecord
 __all__ = [
     "UNCONFIRMED_NOTE",
     "VANTAGE_STALE",
+    "VANTAGE_WIDE",
     "IntervalReader",
+    "Judged",
     "VantageView",
     "Verdict",
     "decide",
+    "judge_services",
     "load_views",
+    "owner",
     "required",
     "service_verdict",
 ]
@@ -62,6 +67,11 @@ _KINDS: Final = (
     IntervalKind.UNCONFIRMED,
     IntervalKind.OUTAGE,
 )
+
+#: Kinds whose subject is a vantage, not a service: they count for every service.
+VANTAGE_WIDE: Final = frozenset({IntervalKind.ISOLATED, IntervalKind.UNCONFIRMED})
+#: Services decided between two turns of the event loop.
+_YIELD_EVERY: Final = 100
 
 #: Said beside outage time that no independent reference confirms.
 UNCONFIRMED_NOTE: Final = (
@@ -239,3 +249,88 @@ async def service_verdict(
     """The service's outages and gaps over ``window`` by its quorum rule."""
     views = await load_views(store, service, window, now)
     return decide(views, service.quorum, window)
+
+
+def owner(record: IntervalRecord) -> str | None:
+    """The service an interval is about, or None for one about a whole vantage."""
+    if record.kind in VANTAGE_WIDE or record.subject == LIFECYCLE_SUBJECT:
+        return None
+    return record.subject.partition("/")[0]
+
+
+class _Prefetched:
+    """An :class:`IntervalReader` over intervals already read."""
+
+    def __init__(self, records: Sequence[IntervalRecord], seen: Mapping[str, datetime]) -> None:
+        self._records = records
+        self._seen = dict(seen)
+
+    async def intervals(
+        self, *, start: datetime, end: datetime, kinds: Collection[IntervalKind] | None = None
+    ) -> list[IntervalRecord]:
+        return [
+            r
+            for r in self._records
+            if (r.end is None or r.end > start)
+            and r.start < end
+            and (kinds is None or r.kind in kinds)
+        ]
+
+    async def vantages_seen(self) -> dict[str, datetime]:
+        return self._seen
+
+
+class Judged(NamedTuple):
+    """A service's verdict, and the intervals about its own checks it was drawn from."""
+
+    verdict: Verdict
+    own: tuple[IntervalRecord, ...]
+
+
+async def judge_services(
+    store: IntervalReader,
+    services: Sequence[ServiceConfig],
+    window: Interval,
+    now: datetime,
+    *,
+    kinds: Collection[IntervalKind] = _KINDS,
+) -> dict[str, Judged]:
+    """Every service's verdict over ``window``, from one read of the intervals (``kinds``,
+    which include the quorum's) and one of the vantages seen: :func:`service_verdict` of each,
+    without a read per service.
+
+    A service with no interval of its own in the window (most of them, most of the time) has
+    the verdict the vantage-wide intervals alone give under its quorum rule: it is decided once
+    for all such services alike, not once each.
+    """
+    records = await store.intervals(start=window.start, end=window.end, kinds=kinds)
+    seen = await store.vantages_seen()
+    shared: list[IntervalRecord] = []
+    own: dict[str, list[IntervalRecord]] = defaultdict(list)
+    for record in records:
+        name = owner(record)
+        if name is None:
+            shared.append(record)
+        else:
+            own[name].append(record)
+    # Which services each run measured (None: every one, a run from before runs listed them).
+    runs = [
+        None if "services" not in r.detail else frozenset(r.detail["services"])
+        for r in shared
+        if r.kind is IntervalKind.RUNNING
+    ]
+    alike: dict[tuple[object, ...], Verdict] = {}
+    found = {}
+    for count, service in enumerate(services, start=1):
+        name = service.name
+        mine = own.get(name, [])
+        key = None if mine else (service.quorum, *(r is None or name in r for r in runs))
+        verdict = None if key is None else alike.get(key)
+        if verdict is None:
+            verdict = await service_verdict(_Prefetched(shared + mine, seen), service, window, now)
+            if key is not None:
+                alike[key] = verdict
+        found[name] = Judged(verdict, tuple(mine))
+        if count % _YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # a thousand services: let the probes' loop run meanwhile
+    return found

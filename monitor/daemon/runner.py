@@ -40,7 +40,7 @@ from ..evidence import (
 )
 from ..failover import FailoverEvent, FailoverTracker
 from ..probes import KeepAlive, run_probe
-from ..quorum import Verdict, service_verdict
+from ..quorum import Verdict, judge_services
 from ..results import Outcome, ProbeResult
 from ..scheduler import ScheduledCheck, Scheduler, build_checks
 from ..state import CheckState, ServiceState, StateTracker
@@ -546,8 +546,9 @@ class Daemon:
         """Recompute every service's quorum verdict over the last few minutes."""
         now = self._clock.now()
         window = Interval(now - QUORUM_WINDOW, now)
+        judged = await judge_services(self._store, self.settings.services, window, now)
         for service in self.settings.services:
-            verdict = await service_verdict(self._store, service, window, now)
+            verdict = judged[service.name].verdict
             self.verdicts[service.name] = verdict
             self.metrics.set_quorum(service.name, verdict)
             noticed = await last_notice_at(self._store, service.name)

@@ -29,12 +29,11 @@ verdict from its own records and the vantage-wide ones, in memory.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import secrets
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Final
@@ -53,8 +52,8 @@ from sla import (
 )
 
 from ..config.settings import ServiceConfig, Settings
-from ..evidence import LIFECYCLE_SUBJECT, ExclusionRecord, IntervalKind, IntervalRecord
-from ..quorum import VantageView, Verdict, decide, service_verdict
+from ..evidence import ExclusionRecord, IntervalKind, IntervalRecord
+from ..quorum import VantageView, Verdict, decide, judge_services
 from ..store.base import DayAggregate, DayClaim, DayFigures, Store
 from ..store.codec import from_microseconds, microseconds
 
@@ -85,11 +84,7 @@ _KINDS: Final = (
     IntervalKind.OUTAGE,
     IntervalKind.DEGRADED,
 )
-#: Kinds whose subject is a vantage, not a service: they count for every service.
-_VANTAGE_WIDE: Final = frozenset({IntervalKind.ISOLATED, IntervalKind.UNCONFIRMED})
 _SPAN_KEYS: Final = ("outage", "unconfirmed", "degraded", "gap")
-#: Services decided between two turns of the event loop.
-_YIELD_EVERY: Final = 100
 
 
 def basis(service: ServiceConfig, zone: tzinfo) -> str:
@@ -111,35 +106,6 @@ class Evidence:
     degraded: IntervalSet
     #: Announced maintenance in force (not revoked), within the window.
     maintenance: IntervalSet
-
-
-class _Prefetched:
-    """The quorum's :class:`~monitor.quorum.IntervalReader` over intervals already read."""
-
-    def __init__(self, records: Sequence[IntervalRecord], seen: Mapping[str, datetime]) -> None:
-        self._records = records
-        self._seen = dict(seen)
-
-    async def intervals(
-        self, *, start: datetime, end: datetime, kinds: Collection[IntervalKind] | None = None
-    ) -> list[IntervalRecord]:
-        return [
-            r
-            for r in self._records
-            if (r.end is None or r.end > start)
-            and r.start < end
-            and (kinds is None or r.kind in kinds)
-        ]
-
-    async def vantages_seen(self) -> dict[str, datetime]:
-        return self._seen
-
-
-def _owner(record: IntervalRecord) -> str | None:
-    """The service an interval is about, or None for one about a whole vantage."""
-    if record.kind in _VANTAGE_WIDE or record.subject == LIFECYCLE_SUBJECT:
-        return None
-    return record.subject.partition("/")[0]
 
 
 def _spans(records: Iterable[IntervalRecord], until: datetime) -> IntervalSet:
@@ -198,45 +164,20 @@ async def read_evidence(
     verdict the vantage-wide intervals alone give under its quorum rule: it is decided once for
     all such services alike, not once each.
     """
-    records = await store.intervals(start=window.start, end=window.end, kinds=_KINDS)
-    seen = await store.vantages_seen()
+    judged = await judge_services(store, services, window, now, kinds=_KINDS)
     exclusions: dict[str, list[ExclusionRecord]] = defaultdict(list)
     for exclusion in await store.exclusions(start=window.start, end=window.end):
         exclusions[exclusion.service].append(exclusion)
-    shared: list[IntervalRecord] = []
-    own: dict[str, list[IntervalRecord]] = defaultdict(list)
-    for record in records:
-        owner = _owner(record)
-        if owner is None:
-            shared.append(record)
-        else:
-            own[owner].append(record)
-    # Which services each run measured (None: every one, a run from before runs listed them).
-    runs = [
-        None if "services" not in r.detail else frozenset(r.detail["services"])
-        for r in shared
-        if r.kind is IntervalKind.RUNNING
-    ]
-    alike: dict[tuple[object, ...], Verdict] = {}
     found = {}
-    for count, service in enumerate(services, start=1):
-        name = service.name
-        mine = own.get(name, [])
-        key = None if mine else (service.quorum, *(r is None or name in r for r in runs))
-        verdict = None if key is None else alike.get(key)
-        if verdict is None:
-            verdict = await service_verdict(_Prefetched(shared + mine, seen), service, window, now)
-            if key is not None:
-                alike[key] = verdict
+    for service in services:
+        name, (verdict, mine) = service.name, judged[service.name]
         found[name] = Evidence(
             name,
             window,
             verdict,
-            _degraded(verdict, service, mine, now) if mine else (),
+            _degraded(verdict, service, mine, now),
             _maintenance(exclusions.get(name, ()), name, window),
         )
-        if count % _YIELD_EVERY == 0:
-            await asyncio.sleep(0)  # a thousand services: let the probes' loop run meanwhile
     return found
 
 

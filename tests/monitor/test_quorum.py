@@ -10,7 +10,15 @@ import pytest
 
 from monitor.config.settings import Quorum, ServiceConfig
 from monitor.evidence import IntervalKind, IntervalRecord
-from monitor.quorum import VANTAGE_STALE, VantageView, decide, load_views, required
+from monitor.quorum import (
+    VANTAGE_STALE,
+    VantageView,
+    decide,
+    judge_services,
+    load_views,
+    required,
+    service_verdict,
+)
 from monitor.results import Outcome, ProbeResult
 from monitor.store.base import Store
 from monitor.store.sqlite import SQLiteStore
@@ -370,3 +378,52 @@ def test_latest_unconfirmed_speaks_of_the_window_s_end(
     views = [VantageView("a", spans((0, 100)), spans((10, 100)), unconfirmed)]
 
     assert decide(views, "majority", WINDOW).latest_unconfirmed() is latest
+
+
+def service(name: str, quorum: Quorum = "majority") -> ServiceConfig:
+    """A service of one frontend check."""
+    return ServiceConfig.model_validate(
+        {
+            "name": name,
+            "contract": "basic",
+            "quorum": quorum,
+            "frontend": [{"name": "home", "type": "http", "url": "http://127.0.0.1:9/"}],
+        }
+    )
+
+
+async def test_judging_all_services_at_once_agrees_with_each_alone(store: Store) -> None:
+    """judge_services reads once and decides every service; each verdict is the one
+    service_verdict gives alone: services with outages of their own, services without (decided
+    once for all alike), a service one run did not list, other quorum rules."""
+    await put(store, IntervalKind.RUNNING, "a", "*", (0, 90))
+    await store.open_interval(
+        IntervalRecord(
+            IntervalKind.RUNNING, "b", "*", t(0), t(90), detail={"services": ["shop", "blog"]}
+        )
+    )
+    await put(store, IntervalKind.OUTAGE, "a", "shop", (10, 30))
+    await put(store, IntervalKind.OUTAGE, "b", "shop", (20, 40))
+    await put(store, IntervalKind.OUTAGE, "a", "blog", (50, 60))
+    await put(store, IntervalKind.GAP, "b", "wiki/home", (0, 20))
+    await put(store, IntervalKind.ISOLATED, "b", "b", (70, 75))
+    services = [
+        service("shop"),
+        service("blog", "any"),
+        service("wiki"),
+        service("docs"),
+        service("mail", "all"),
+        service("shop-eu"),
+    ]
+
+    judged = await judge_services(store, services, WINDOW, now=t(100))
+
+    assert list(judged) == [s.name for s in services]
+    for each in services:
+        alone = await service_verdict(store, each, WINDOW, now=t(100))
+        assert judged[each.name].verdict == alone, each.name
+    assert judged["shop"].verdict.outage == spans((20, 30))
+    assert judged["blog"].verdict.outage == spans((50, 60))
+    assert judged["docs"].verdict.outage == ()
+    assert [r.subject for r in judged["shop"].own] == ["shop", "shop"]
+    assert judged["docs"].own == ()
