@@ -25,6 +25,7 @@ from .result import Attempt, failure
 from .wire import (
     REDIRECTS,
     Answer,
+    InvalidRequestError,
     KeepAlive,
     Resolver,
     ServerDisconnectedError,
@@ -179,7 +180,14 @@ async def _exchange(
             raise TooManyRedirectsError(f"more than {MAX_REDIRECTS} redirects")
         answer.close()
         following = urljoin(current, location)
-        if parse_url(following).origin != request.url.origin:
+        try:
+            target = parse_url(following)
+        except InvalidRequestError as error:
+            # The target's answer, not the prober's failure: a visitor cannot follow it either.
+            return Outcome.HTTP_STATUS, (
+                f"status {answer.status}: a redirect no client can follow ({error})"
+            )
+        if target.origin != request.url.origin:
             # Another server: the node's virtual host and the URL's credentials stay behind.
             override = None
             headers.pop("Authorization", None)

@@ -180,6 +180,18 @@ async def test_endless_redirects_are_http_status(raw: RawServers) -> None:
     assert result.status == 302
 
 
+@pytest.mark.parametrize("location", ["ftp://files.example.com/x", "http://shop.test:99999/"])
+async def test_redirect_no_client_can_follow_is_http_status(raw: RawServers, location: str) -> None:
+    """A redirect to a location that is no http(s) URL is the target's failure, measured as
+    http_status (down), never as the prober's own error (no measurement)."""
+    moved = f"HTTP/1.1 301 Moved\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n"
+    port = await raw.start(answering(moved.encode()))
+    result = await probe(http_check(f"http://127.0.0.1:{port}/"))
+    assert result.outcome is Outcome.HTTP_STATUS
+    assert result.status == 301
+    assert "redirect no client can follow" in result.detail
+
+
 async def test_header_with_line_break_is_refused_unsent(raw: RawServers) -> None:
     """A header value that would smuggle a second header is a probe_error; nothing is sent."""
     seen: list[dict[str, str]] = []
